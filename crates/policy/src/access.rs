@@ -92,7 +92,11 @@ mod tests {
 
     #[test]
     fn parses_only_the_three_spellings() {
-        for (text, access) in [("none", Access::None), ("read", Access::Read), ("write", Access::Write)] {
+        for (text, access) in [
+            ("none", Access::None),
+            ("read", Access::Read),
+            ("write", Access::Write),
+        ] {
             assert_eq!(Access::parse(text), Some(access));
             assert_eq!(access.as_str(), text);
         }

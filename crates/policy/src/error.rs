@@ -114,7 +114,15 @@ impl PolicyError {
     }
 
     /// Shorthand for [`PolicyError::Invalid`].
-    pub(crate) fn invalid(location: Location, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        PolicyError::Invalid { location, message: message.into(), hint: hint.into() }
+    pub(crate) fn invalid(
+        location: Location,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        PolicyError::Invalid {
+            location,
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 }

@@ -113,7 +113,10 @@ impl PolicyFile {
         if text.text.len() > MAX_POLICY_BYTES {
             return Err(PolicyError::invalid(
                 text.location(0),
-                format!("policy is {} bytes, more than the limit of {MAX_POLICY_BYTES}", text.text.len()),
+                format!(
+                    "policy is {} bytes, more than the limit of {MAX_POLICY_BYTES}",
+                    text.text.len()
+                ),
                 "a policy file is a short TOML text; check that --config names the right file",
             ));
         }
@@ -130,15 +133,20 @@ impl PolicyFile {
 
     /// Reads and parses a policy file from disk.
     pub fn read(path: &Path) -> Result<PolicyFile, PolicyError> {
-        let bytes = std::fs::read(path)
-            .map_err(|source| PolicyError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let source = Source::File { path };
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
                 let offset = e.utf8_error().valid_up_to();
-                let text = SourceText { source, text: String::from_utf8_lossy(e.as_bytes()).into_owned() };
+                let text = SourceText {
+                    source,
+                    text: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                };
                 return Err(PolicyError::invalid(
                     text.location(offset),
                     "policy file is not valid UTF-8",
@@ -153,7 +161,10 @@ impl PolicyFile {
 /// Turns serde/TOML messages into a fix the user can apply.
 fn hint_for_toml_error(message: &str) -> String {
     if message.starts_with("unknown field") {
-        format!("remove the key or correct its spelling ({})", expected_list(message))
+        format!(
+            "remove the key or correct its spelling ({})",
+            expected_list(message)
+        )
     } else if message.starts_with("invalid type") {
         "give the value the type the key expects, e.g. a quoted string for paths and modes, \
          an array for lists, true/false for flags"
@@ -177,7 +188,12 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
-        PolicyFile::parse(SourceText { source: Source::File { path: "/w/p.toml".into() }, text: text.into() })
+        PolicyFile::parse(SourceText {
+            source: Source::File {
+                path: "/w/p.toml".into(),
+            },
+            text: text.into(),
+        })
     }
 
     #[test]
@@ -194,7 +210,10 @@ mod tests {
     fn unknown_keys_are_errors_with_location_and_hint() {
         let err = parse("[profiles.dev]\nextend = \"workspace\"\n").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("/w/p.toml:2:1: unknown field `extend`"), "{msg}");
+        assert!(
+            msg.starts_with("/w/p.toml:2:1: unknown field `extend`"),
+            "{msg}"
+        );
         assert!(err.hint().contains("extends"), "{}", err.hint());
     }
 
@@ -213,7 +232,8 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_errors() {
-        let err = parse("[profiles.a.filesystem]\n\"/x\" = \"read\"\n\"/x\" = \"write\"\n").unwrap_err();
+        let err =
+            parse("[profiles.a.filesystem]\n\"/x\" = \"read\"\n\"/x\" = \"write\"\n").unwrap_err();
         assert!(err.to_string().contains(":3:"), "{err}");
     }
 }

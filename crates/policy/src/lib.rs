@@ -23,3 +23,29 @@ pub use access::Access;
 pub use error::PolicyError;
 pub use file::{PolicyFile, RawEnv, RawLimits, RawNetwork, RawPolicy, RawProfile, RawProtect};
 pub use source::{Location, Origin, Source, SourceText};
+
+mod builtin;
+mod context;
+mod derive;
+mod discover;
+mod git;
+mod layer;
+mod limits;
+mod paths;
+mod resolve;
+mod resolved;
+mod sections;
+mod special;
+
+pub use builtin::{BUILTIN_PROFILES, BUILTIN_TOML, DEFAULT_PROFILE};
+pub use context::{Platform, ResolveContext};
+pub use discover::{POLICY_FILE_NAME, PolicyLocation, discover, user_config_path};
+pub use limits::{parse_duration, parse_size};
+pub use paths::{Canonical, canonicalize};
+pub use resolve::{DEFAULT_MAX_OUTPUT, Overrides, resolve};
+pub use resolved::{
+    DecidedBy, Decision, FsRule, GitMode, GlobRule, Limits, NetworkMode, NetworkPolicy, Note,
+    ProtectPolicy, ResolvedPolicy, RuleKind,
+};
+pub use sections::DEFAULT_PROTECTED_NAMES;
+pub use special::SPECIAL_ROOTS;

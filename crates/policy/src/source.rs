@@ -62,7 +62,11 @@ impl SourceText {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-        Location { source: self.source.clone(), line, column }
+        Location {
+            source: self.source.clone(),
+            line,
+            column,
+        }
     }
 
     /// The location of the start of a span.
@@ -102,7 +106,10 @@ pub enum Origin {
 impl Origin {
     /// A derived origin.
     pub fn derived(reason: impl Into<String>, from: Option<&Origin>) -> Origin {
-        Origin::Derived { reason: reason.into(), from: from.map(|o| Box::new(o.clone())) }
+        Origin::Derived {
+            reason: reason.into(),
+            from: from.map(|o| Box::new(o.clone())),
+        }
     }
 }
 
@@ -113,7 +120,10 @@ impl fmt::Display for Origin {
                 write!(f, "{location} (profile '{profile}')")
             }
             Origin::Flag { flag, value } => write!(f, "flag {flag} {value}"),
-            Origin::Derived { reason, from: Some(from) } => write!(f, "{reason}; from {from}"),
+            Origin::Derived {
+                reason,
+                from: Some(from),
+            } => write!(f, "{reason}; from {from}"),
             Origin::Derived { reason, from: None } => f.write_str(reason),
         }
     }
@@ -124,7 +134,12 @@ mod tests {
     use super::*;
 
     fn text(s: &str) -> SourceText {
-        SourceText { source: Source::File { path: "/p/.stockade.toml".into() }, text: s.into() }
+        SourceText {
+            source: Source::File {
+                path: "/p/.stockade.toml".into(),
+            },
+            text: s.into(),
+        }
     }
 
     #[test]
@@ -139,9 +154,15 @@ mod tests {
 
     #[test]
     fn origins_say_where_they_come_from() {
-        let flag = Origin::Flag { flag: "--writable".into(), value: "/x".into() };
+        let flag = Origin::Flag {
+            flag: "--writable".into(),
+            value: "/x".into(),
+        };
         assert_eq!(flag.to_string(), "flag --writable /x");
         let d = Origin::derived("protected name '.git'", Some(&flag));
-        assert_eq!(d.to_string(), "protected name '.git'; from flag --writable /x");
+        assert_eq!(
+            d.to_string(),
+            "protected name '.git'; from flag --writable /x"
+        );
     }
 }

@@ -1,0 +1,148 @@
+//! One layer of filesystem rules (a profile's table, or the command-line
+//! options), and the merge of layers: the parent first, the child wins.
+
+use crate::access::Access;
+use crate::context::ResolveContext;
+use crate::error::PolicyError;
+use crate::resolved::{FsRule, GlobRule};
+use crate::source::Origin;
+use crate::special::{Target, resolve_key};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+
+/// The rules of one layer, free of conflicts.
+#[derive(Debug, Default)]
+pub(crate) struct Layer {
+    rules: IndexMap<PathBuf, FsRule>,
+    globs: Vec<GlobRule>,
+}
+
+/// One rule as the user wrote it, before resolution.
+pub(crate) struct Entry<'a> {
+    pub key: &'a str,
+    pub access: Access,
+    pub origin: Origin,
+    /// The directory relative paths resolve against.
+    pub base: &'a Path,
+}
+
+impl Layer {
+    /// Resolves an entry into rules of this layer. `error` builds an error
+    /// at the entry's location from a message and a hint.
+    pub fn add(
+        &mut self,
+        entry: Entry<'_>,
+        ctx: &ResolveContext,
+        notes: &mut Vec<String>,
+        error: &dyn Fn(String, String) -> PolicyError,
+    ) -> Result<(), PolicyError> {
+        let target =
+            resolve_key(entry.key, entry.base, ctx, notes).map_err(|(m, h)| error(m, h))?;
+        match target {
+            Target::Glob(pattern) => self.add_glob(entry, pattern, error),
+            Target::Paths(paths) => {
+                for resolved in paths {
+                    let rule = FsRule {
+                        path: resolved.canonical.path,
+                        access: entry.access,
+                        kind: resolved.kind,
+                        exists: resolved.canonical.exists,
+                        origin: entry.origin.clone(),
+                    };
+                    self.insert(rule)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn add_glob(
+        &mut self,
+        entry: Entry<'_>,
+        pattern: String,
+        error: &dyn Fn(String, String) -> PolicyError,
+    ) -> Result<(), PolicyError> {
+        if entry.access != Access::None {
+            return Err(error(
+                format!(
+                    "'{}' is a glob, and globs are allowed for \"none\" rules only",
+                    entry.key
+                ),
+                "list the paths to grant one by one, or make this rule \"none\"".into(),
+            ));
+        }
+        let matcher = globset::GlobBuilder::new(&pattern)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| {
+                error(
+                    format!("invalid glob '{}': {}", entry.key, e.kind()),
+                    "use '*' within a name, '**' across directories, '?' and '[abc]'; \
+                     escape a literal character with a backslash"
+                        .into(),
+                )
+            })?
+            .compile_matcher();
+        if !self.globs.iter().any(|g| g.pattern == pattern) {
+            self.globs.push(GlobRule {
+                pattern,
+                except: Vec::new(),
+                origin: entry.origin,
+                matcher,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds a rule; the same path with the same access is merged, with a
+    /// different access is a conflict.
+    fn insert(&mut self, rule: FsRule) -> Result<(), PolicyError> {
+        match self.rules.get(&rule.path) {
+            Some(existing) if existing.access != rule.access => Err(PolicyError::Conflict {
+                path: rule.path.clone(),
+                first: Box::new(existing.origin.clone()),
+                first_access: existing.access,
+                second: Box::new(rule.origin),
+                second_access: rule.access,
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.rules.insert(rule.path.clone(), rule);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The merge of layers, parent first.
+#[derive(Debug, Default)]
+pub(crate) struct Merged {
+    pub rules: IndexMap<PathBuf, FsRule>,
+    pub globs: Vec<GlobRule>,
+}
+
+impl Merged {
+    /// Lays `child` over what is merged so far: a child rule replaces a
+    /// parent rule for the same path, and a child rule that grants a path a
+    /// parent glob matches exempts that path (and what is below it) from
+    /// the glob, so a profile can re-allow a sensitive default explicitly.
+    pub fn push(&mut self, child: Layer) {
+        for rule in child.rules.values().filter(|r| r.access != Access::None) {
+            for glob in &mut self.globs {
+                if glob.matcher.is_match(&rule.path) {
+                    glob.except.push(rule.path.clone());
+                }
+            }
+        }
+        for (path, rule) in child.rules {
+            self.rules.insert(path, rule);
+        }
+        for glob in child.globs {
+            match self.globs.iter_mut().find(|g| g.pattern == glob.pattern) {
+                Some(existing) => *existing = glob,
+                None => self.globs.push(glob),
+            }
+        }
+    }
+}

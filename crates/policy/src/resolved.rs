@@ -1,0 +1,280 @@
+//! The resolved policy: what backends enforce, `explain` prints and tests
+//! assert on. Every rule carries the origin that produced it.
+
+use crate::access::Access;
+use crate::domain::DomainPattern;
+use crate::env::EnvPolicy;
+use crate::net_range::IpRange;
+use crate::paths::{depth, is_within};
+use crate::source::Origin;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a filesystem rule exists, beyond its access level. Backends use the
+/// kind to choose a mechanism (a private `/tmp` is a fresh tmpfs, not a bind
+/// of the host's), and to enforce that a missing protected name stays absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleKind {
+    /// A path rule as written.
+    Path,
+    /// The run's private temporary directory (`:tmp`).
+    PrivateTmp,
+    /// A protected name under a writable root; if missing it must not be created.
+    Protected {
+        /// The protected name, e.g. `.git`.
+        name: String,
+    },
+    /// A git directory made writable for `git = "commit"`.
+    GitCommit,
+    /// A file or directory in a git directory that can make git run code.
+    GitControl,
+    /// The policy file that defines the sandbox.
+    PolicyFile,
+    /// A child of the home directory, from expanding a writable home.
+    HomeChild,
+    /// A path that `~/.ssh/config` refers to.
+    SshConfig {
+        /// The directive that names it.
+        directive: String,
+    },
+}
+
+/// One resolved filesystem rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FsRule {
+    /// Absolute, canonical as far as it exists.
+    pub path: PathBuf,
+    /// What it grants.
+    pub access: Access,
+    /// Why it exists.
+    pub kind: RuleKind,
+    /// Whether the path existed at resolution time.
+    pub exists: bool,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// A `none` rule given as a glob. It holds for files created later too.
+#[derive(Clone, Debug, Serialize)]
+pub struct GlobRule {
+    /// The absolute pattern (`/**/.env`, `/home/u/.aws/*`).
+    pub pattern: String,
+    /// Paths where a child profile re-allowed what this glob matches; the
+    /// glob does not apply at or below them.
+    pub except: Vec<PathBuf>,
+    /// Where it came from.
+    pub origin: Origin,
+    #[serde(skip)]
+    pub(crate) matcher: globset::GlobMatcher,
+}
+
+impl PartialEq for GlobRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern && self.except == other.except && self.origin == other.origin
+    }
+}
+
+impl GlobRule {
+    /// Whether the glob applies to exactly this path (not its ancestors).
+    pub fn matches(&self, path: &Path) -> bool {
+        self.matcher.is_match(path) && !self.except.iter().any(|e| is_within(path, e))
+    }
+}
+
+/// Network mode (SPEC 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// No network but the sandbox's own loopback.
+    Off,
+    /// Only stockade's egress proxy.
+    Proxy,
+    /// Unrestricted.
+    Full,
+}
+
+impl NetworkMode {
+    /// Parses `off`, `proxy` or `full`.
+    pub fn parse(text: &str) -> Option<NetworkMode> {
+        match text {
+            "off" => Some(NetworkMode::Off),
+            "proxy" => Some(NetworkMode::Proxy),
+            "full" => Some(NetworkMode::Full),
+            _ => None,
+        }
+    }
+}
+
+/// The resolved `[network]` section.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetworkPolicy {
+    /// The mode.
+    pub mode: NetworkMode,
+    /// Proxy allow entries.
+    pub allow: Vec<DomainPattern>,
+    /// Proxy deny entries (checked first).
+    pub deny: Vec<DomainPattern>,
+    /// Private ranges resolved names may reach.
+    pub allow_ranges: Vec<IpRange>,
+    /// May the command use its own loopback.
+    pub allow_local_binding: bool,
+    /// Host unix sockets it may connect to (canonical paths).
+    pub unix_sockets: Vec<PathBuf>,
+    /// Where the mode was decided.
+    pub origin: Origin,
+}
+
+/// `protect.git`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitMode {
+    /// The repository is read-only.
+    ReadOnly,
+    /// Commits are possible; what can run code stays read-only.
+    Commit,
+}
+
+/// The resolved `[protect]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProtectPolicy {
+    /// Names protected under every writable root.
+    pub names: Vec<String>,
+    /// Git mode.
+    pub git: GitMode,
+}
+
+/// The resolved `[limits]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Wall-clock limit.
+    #[serde(serialize_with = "ser_duration")]
+    pub timeout: Option<Duration>,
+    /// Most processes at once.
+    pub max_processes: Option<u64>,
+    /// Memory limit in bytes.
+    pub max_memory: Option<u64>,
+    /// Captured output kept per stream, in bytes.
+    pub max_output: u64,
+}
+
+fn ser_duration<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Something resolution wants the user to know; not an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The path it concerns, if one.
+    pub path: Option<PathBuf>,
+    /// What happened.
+    pub message: String,
+}
+
+/// A fully resolved policy.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResolvedPolicy {
+    /// The profile chosen.
+    pub profile: String,
+    /// The chain of profiles merged, parent first.
+    pub chain: Vec<String>,
+    /// The policy file that defines the sandbox, if one.
+    pub policy_file: Option<PathBuf>,
+    /// The command's working directory (canonical).
+    pub cwd: PathBuf,
+    /// Filesystem rules, sorted by path.
+    pub rules: Vec<FsRule>,
+    /// `none` globs.
+    pub deny_globs: Vec<GlobRule>,
+    /// Network.
+    pub network: NetworkPolicy,
+    /// Protected names.
+    pub protect: ProtectPolicy,
+    /// Environment.
+    pub env: EnvPolicy,
+    /// Limits.
+    pub limits: Limits,
+    /// Notes for `explain`.
+    pub notes: Vec<Note>,
+}
+
+/// The answer to "what access does this path get?".
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decision<'a> {
+    /// The access.
+    pub access: Access,
+    /// What decided it.
+    pub by: DecidedBy<'a>,
+}
+
+/// What decided a [`Decision`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DecidedBy<'a> {
+    /// The longest matching path rule.
+    Rule(&'a FsRule),
+    /// A `none` glob matching the path or one of its ancestors.
+    Glob(&'a GlobRule),
+    /// No rule matches: the default is `none`.
+    Default,
+}
+
+impl ResolvedPolicy {
+    /// The access `path` gets and the rule that decided it (SPEC 3.3): the
+    /// rule with the longest matching path wins, ties go to the stricter
+    /// access, a glob matching the path or an ancestor at least as deep as
+    /// that rule makes it `none`, and a path no rule matches is `none`.
+    ///
+    /// `path` must be absolute and canonical (as the kernel sees it).
+    pub fn access(&self, path: &Path) -> Decision<'_> {
+        let best = self
+            .rules
+            .iter()
+            .filter(|r| is_within(path, &r.path))
+            .max_by(|a, b| {
+                depth(&a.path)
+                    .cmp(&depth(&b.path))
+                    .then(a.access.tie_strength().cmp(&b.access.tie_strength()))
+            });
+        let rule_depth = best.map(|r| depth(&r.path));
+        if let Some((glob, glob_depth)) = self.deepest_glob_match(path) {
+            if rule_depth.is_none_or(|d| glob_depth >= d) {
+                return Decision {
+                    access: Access::None,
+                    by: DecidedBy::Glob(glob),
+                };
+            }
+        }
+        match best {
+            Some(rule) => Decision {
+                access: rule.access,
+                by: DecidedBy::Rule(rule),
+            },
+            None => Decision {
+                access: Access::None,
+                by: DecidedBy::Default,
+            },
+        }
+    }
+
+    /// The deepest ancestor-or-self of `path` a glob matches, with the glob.
+    fn deepest_glob_match(&self, path: &Path) -> Option<(&GlobRule, usize)> {
+        if self.deny_globs.is_empty() {
+            return None;
+        }
+        path.ancestors().find_map(|ancestor| {
+            self.deny_globs
+                .iter()
+                .find(|g| g.matches(ancestor))
+                .map(|g| (g, depth(ancestor)))
+        })
+    }
+
+    /// The rules that grant write: the writable roots.
+    pub fn writable_roots(&self) -> impl Iterator<Item = &FsRule> {
+        self.rules.iter().filter(|r| r.access == Access::Write)
+    }
+}
