@@ -189,10 +189,8 @@ fn protect_names(policy: &mut ResolvedPolicy) {
             let opened = name == ".git"
                 && policy.protect.git == GitMode::Commit
                 && target.as_ref().is_some_and(|t| t.is_dir());
-            if name == ".git" {
-                protected.extend(protect_git(policy, root, &path, &origin));
-            }
             if opened {
+                protected.extend(protect_git(policy, root, &path, &origin));
                 continue;
             }
             restrict(
@@ -218,6 +216,9 @@ fn protect_names(policy: &mut ResolvedPolicy) {
                     },
                 );
                 protected.push(target);
+            }
+            if name == ".git" {
+                protected.extend(protect_git(policy, root, &path, &origin));
             }
         }
     }

@@ -326,11 +326,10 @@ struct Scanner<'a, 'c> {
 }
 
 impl Scanner<'_, '_> {
-    /// Records a warning about `file:line`.
-    fn warn(&mut self, file: &Path, line: usize, message: impl fmt::Display) {
-        self.scan
-            .warnings
-            .push(format!("{}:{line}: {message}", file.display()));
+    /// Records a warning about the line of `site`.
+    fn warn(&mut self, site: Site, message: impl fmt::Display) {
+        let (file, line) = (site.file.display(), site.line);
+        self.scan.warnings.push(format!("{file}:{line}: {message}"));
     }
 
     /// Adds a dependency unless its path is already there.
@@ -372,32 +371,19 @@ impl Scanner<'_, '_> {
             line,
             directive,
         };
+        let name = directive.name();
         let Some(values) = split_arguments(rest) else {
-            self.warn(
-                file,
-                line,
-                format_args!("invalid quotes in {}", directive.name()),
-            );
+            self.warn(site, format_args!("invalid quotes in {name}"));
             return;
         };
         if values.is_empty() {
-            self.warn(
-                file,
-                line,
-                format_args!("no argument after {}", directive.name()),
-            );
+            self.warn(site, format_args!("no argument after {name}"));
             return;
         }
         if values.len() > 1 && !directive.takes_many() {
-            self.warn(
-                file,
-                line,
-                format_args!(
-                    "{} takes one value but has {}; all of them are protected",
-                    directive.name(),
-                    values.len()
-                ),
-            );
+            let count = values.len();
+            let message = format!("{name} takes one value but has {count}; all are protected");
+            self.warn(site, message);
         }
         for value in &values {
             self.scan_value(site, value, depth);
@@ -406,12 +392,9 @@ impl Scanner<'_, '_> {
 
     /// Turns one value of a directive into dependencies.
     fn scan_value(&mut self, site: Site, value: &str, depth: usize) {
+        let name = site.directive.name();
         if value.is_empty() {
-            self.warn(
-                site.file,
-                site.line,
-                format_args!("empty {} value", site.directive.name()),
-            );
+            self.warn(site, format_args!("empty {name} value"));
             return;
         }
         if site.directive != Directive::Include && is_disabled(site.directive, value) {
@@ -420,10 +403,8 @@ impl Scanner<'_, '_> {
         let expanded = match self.expand(site.directive, value) {
             Ok(expanded) => expanded,
             Err(reason) => {
-                let name = site.directive.name();
                 self.warn(
-                    site.file,
-                    site.line,
+                    site,
                     format_args!("skipping {name} value \"{value}\": {reason}"),
                 );
                 return;
@@ -471,16 +452,12 @@ impl Scanner<'_, '_> {
             ),
         };
         if self.home.starts_with(&dependency) {
-            let name = site.directive.name();
-            self.warn(
-                site.file,
-                site.line,
-                format_args!(
-                    "{name} value \"{value}\" is protected through {}, \
-                     which is or contains the home directory",
-                    dependency.display()
-                ),
+            let (name, dir) = (site.directive.name(), dependency.display());
+            let message = format!(
+                "{name} value \"{value}\" is protected through {dir}, \
+                 which is or contains the home directory"
             );
+            self.warn(site, message);
         }
         self.push_at(site, dependency, per_host, wild);
     }
@@ -502,26 +479,17 @@ impl Scanner<'_, '_> {
         if self.visited.contains(file) {
             return;
         }
+        let shown = file.display();
         if depth > MAX_INCLUDE_DEPTH {
-            self.warn(
-                site.file,
-                site.line,
-                format_args!(
-                    "include depth limit of {MAX_INCLUDE_DEPTH} reached; {} not scanned",
-                    file.display()
-                ),
-            );
+            let message =
+                format!("include depth limit of {MAX_INCLUDE_DEPTH} reached; {shown} not scanned");
+            self.warn(site, message);
             return;
         }
         if self.files_read >= MAX_CONFIG_FILES {
-            self.warn(
-                site.file,
-                site.line,
-                format_args!(
-                    "limit of {MAX_CONFIG_FILES} configuration files reached; {} not scanned",
-                    file.display()
-                ),
-            );
+            let message =
+                format!("limit of {MAX_CONFIG_FILES} config files reached; {shown} not scanned");
+            self.warn(site, message);
             return;
         }
         self.visited.insert(file.to_path_buf());
@@ -529,12 +497,8 @@ impl Scanner<'_, '_> {
         match self.fs.read(file) {
             Some(text) => self.scan_text(file, &text, depth),
             None => self.warn(
-                site.file,
-                site.line,
-                format_args!(
-                    "cannot read included {} (not a readable file)",
-                    file.display()
-                ),
+                site,
+                format_args!("cannot read included {shown} (not a readable file)"),
             ),
         }
     }
@@ -739,7 +703,7 @@ fn known_token(token: char, ctx: &SshScanContext) -> Option<String> {
 // Paths.
 
 /// One path component of a resolved value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Part {
     /// The component, with every token written as `*`.
     name: OsString,
@@ -751,7 +715,8 @@ struct Part {
     wildcard: bool,
 }
 
-/// An expanded value as an absolute, lexically normalised list of components.
+/// An expanded value as a lexically normalised list of components (absolute
+/// unless the home directory itself is relative).
 #[derive(Debug, Clone)]
 struct ResolvedValue {
     /// The root (`/`, or a prefix on Windows), empty if the base was relative.
@@ -868,12 +833,7 @@ impl ResolvedValue {
 /// Splits expanded pieces into path components.
 fn split_pieces(pieces: &[Piece]) -> Vec<Part> {
     let mut parts = Vec::new();
-    let mut current = Part {
-        name: OsString::new(),
-        pattern: String::new(),
-        token: false,
-        wildcard: false,
-    };
+    let mut current = Part::default();
     for piece in pieces {
         match piece {
             Piece::Token => {
@@ -906,15 +866,7 @@ fn append_text(part: &mut Part, text: &str) {
 
 /// Moves a finished component into `parts`, dropping empty ones (`//`).
 fn finish_part(parts: &mut Vec<Part>, current: &mut Part) {
-    let part = std::mem::replace(
-        current,
-        Part {
-            name: OsString::new(),
-            pattern: String::new(),
-            token: false,
-            wildcard: false,
-        },
-    );
+    let part = std::mem::take(current);
     if !part.name.is_empty() {
         parts.push(part);
     }

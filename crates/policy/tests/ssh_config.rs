@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use stockade_policy::ssh_config::{
-    MAX_INCLUDE_DEPTH, MemorySshFs, SshDependency, SshFs, SshScan, SshScanContext,
-    normalize_lexically, scan_ssh_config, scan_ssh_config_with,
+    MAX_CONFIG_FILES, MAX_INCLUDE_DEPTH, MemorySshFs, SshDependency, SshFs, SshScan,
+    SshScanContext, normalize_lexically, scan_ssh_config, scan_ssh_config_with,
 };
 
 const HOME: &str = "/home/u";
@@ -717,6 +717,43 @@ fn include_with_a_host_token_protects_the_directory_and_scans_candidates() {
     assert!(dir.per_host_token);
     assert!(has(&scan, "/home/u/.ssh/hosts/web.conf"));
     assert!(has(&scan, "/k/web"));
+}
+
+#[test]
+fn include_with_a_token_and_a_glob_sets_both_flags() {
+    let scan = scan("Include ~/.ssh/%h/*.conf");
+    let dir = dep(&scan, "/home/u/.ssh");
+    assert!(dir.per_host_token);
+    assert!(dir.glob_pattern);
+}
+
+#[test]
+fn wildcards_outside_include_are_literal() {
+    let scan = scan_with("IdentityFile ~/.ssh/id_*", &[("/home/u/.ssh/id_rsa", "")]);
+    assert_eq!(paths(&scan), [p("/home/u/.ssh/id_*")]);
+    assert!(!dep(&scan, "/home/u/.ssh/id_*").glob_pattern);
+}
+
+#[test]
+fn include_file_limit_warns_and_stops() {
+    let mut fs = MemorySshFs::new();
+    fs.add_file(CONFIG, "Include many/*");
+    for i in 0..MAX_CONFIG_FILES + 10 {
+        fs.add_file(
+            format!("/home/u/.ssh/many/{i:05}"),
+            format!("IdentityFile /k/{i:05}"),
+        );
+    }
+    let scan = Fixture::new().scan_fs(&fs);
+    // The config itself counts as the first file read.
+    assert!(has(&scan, &format!("/k/{:05}", MAX_CONFIG_FILES - 2)));
+    assert!(!has(&scan, &format!("/k/{:05}", MAX_CONFIG_FILES - 1)));
+    // Files past the limit are still protected, just not read.
+    assert!(has(
+        &scan,
+        &format!("/home/u/.ssh/many/{:05}", MAX_CONFIG_FILES + 9)
+    ));
+    assert_warning(&scan, "limit of 1024 config files reached");
 }
 
 #[test]

@@ -1,1 +1,30 @@
-//! stockade library.
+//! stockade: run untrusted commands — above all the shell commands that AI
+//! coding agents generate — under one portable policy enforced by the
+//! operating system.
+//!
+//! The flow is the same for the CLI, the MCP server and library users:
+//!
+//! 1. [`PolicyRequest`] says which policy file, profile and overrides to use;
+//!    [`load`] finds and resolves them into a [`stockade_policy::ResolvedPolicy`].
+//! 2. [`plan`] asks this platform's backend how it would enforce each rule
+//!    ([`EnforcementPlan`], plain data that `explain` prints).
+//! 3. Running a command applies the plan, and refuses (exit 125) when any
+//!    rule cannot be enforced exactly.
+//!
+//! [`check`] reports what the machine offers.
+
+mod backend;
+mod check;
+mod context;
+mod error;
+mod load;
+mod plan;
+#[cfg(unix)]
+mod sys;
+
+pub use check::{CheckReport, Fact, FactStatus, Hint, Need, ProfileVerdict, check};
+pub use context::process_context;
+pub use error::{EXIT_SETUP_FAILURE, Error};
+pub use load::{Loaded, PolicyRequest, load, load_with};
+pub use plan::{Blocker, EnforcementPlan, PlanItem, Requirement, plan};
+pub use stockade_policy as policy;

@@ -1,0 +1,64 @@
+//! The enforcement plan: for each rule of a resolved policy, which mechanism
+//! of this platform enforces it — or why none can. Plain data, shared by
+//! `explain`, `run` and the tests.
+
+use serde::Serialize;
+use stockade_policy::{Platform, ResolvedPolicy};
+
+/// How strictly a rule must be enforced. Everything is `Hard` unless the
+/// user opted into less with `--allow-weaker`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// Enforced exactly, or the run is refused.
+    Hard,
+    /// Enforced as far as the machine allows (explicit opt-in only).
+    BestEffort,
+}
+
+/// One rule and the mechanism that enforces it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanItem {
+    /// The rule, as `explain` names it (`write /ws`, `network off`).
+    pub rule: String,
+    /// The mechanism (`mount namespace: bind read-only`, `landlock`, ...).
+    pub mechanism: String,
+    /// How strictly.
+    pub requirement: Requirement,
+}
+
+/// A rule that cannot be enforced here, and how to fix that.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    /// The rule (or `*` for the whole policy).
+    pub rule: String,
+    /// Why it cannot be enforced.
+    pub reason: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+/// How this platform would enforce a policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnforcementPlan {
+    /// The platform.
+    pub platform: Platform,
+    /// The backend that would run the command, if there is one.
+    pub backend: Option<String>,
+    /// Rule by rule.
+    pub items: Vec<PlanItem>,
+    /// What stops the run; empty when it can run.
+    pub blockers: Vec<Blocker>,
+}
+
+impl EnforcementPlan {
+    /// Whether every rule is enforceable, so the command may run.
+    pub fn ready(&self) -> bool {
+        self.backend.is_some() && self.blockers.is_empty()
+    }
+}
+
+/// Plans the enforcement of `policy` on this platform.
+pub fn plan(policy: &ResolvedPolicy) -> EnforcementPlan {
+    crate::backend::plan(policy)
+}
