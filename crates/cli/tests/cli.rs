@@ -1,0 +1,387 @@
+//! The `stockade` binary end to end: golden `explain --json` output on
+//! fixture trees, and exit status 125 with a hint for bad input from every
+//! subcommand.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fixture tree: `home/` is HOME, `ws/` the working directory.
+struct Tree {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Tree {
+    fn new() -> Tree {
+        // Not under /tmp, which `:tmp` stands for.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        for d in ["home/.ssh", "home/.cache/cargo", "ws", "xdg"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        Tree { _dir: dir, root }
+    }
+
+    fn write(&self, rel: &str, text: &str) -> &Tree {
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    fn mkdir(&self, rel: &str) -> &Tree {
+        std::fs::create_dir_all(self.root.join(rel)).unwrap();
+        self
+    }
+
+    fn stockade(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_stockade"))
+            .args(args)
+            .current_dir(self.root.join("ws"))
+            .env_clear()
+            .env("HOME", self.root.join("home"))
+            .env("XDG_CONFIG_HOME", self.root.join("xdg"))
+            .env("USER", "tester")
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap()
+    }
+
+    /// `explain --json` with the tree's root replaced by `$ROOT`, and the
+    /// machine-dependent `exists` of paths outside the tree removed.
+    fn explain_json(&self, args: &[&str]) -> Value {
+        let mut full = vec!["explain", "--json"];
+        full.extend_from_slice(args);
+        let out = self.stockade(&full);
+        assert!(
+            out.status.success(),
+            "explain failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout)
+            .unwrap()
+            .replace(self.root.to_str().unwrap(), "$ROOT");
+        let mut value: Value = serde_json::from_str(&text).unwrap();
+        for rule in value["policy"]["rules"].as_array_mut().unwrap() {
+            if !rule["path"].as_str().unwrap().starts_with("$ROOT") {
+                rule.as_object_mut().unwrap().remove("exists");
+            }
+        }
+        value
+    }
+}
+
+/// Compares with `tests/golden/NAME.json`; `STOCKADE_BLESS=1` rewrites it.
+fn golden(name: &str, value: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var_os("STOCKADE_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing {}; run with STOCKADE_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != text {
+        let actual = path.with_extension("actual.json");
+        std::fs::write(&actual, &text).unwrap();
+        panic!(
+            "{name}: explain --json differs from {}; see {}",
+            path.display(),
+            actual.display()
+        );
+    }
+}
+
+fn rule<'a>(value: &'a Value, path: &str) -> &'a Value {
+    value["policy"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == path)
+        .unwrap_or_else(|| panic!("no rule for {path}"))
+}
+
+#[test]
+fn golden_workspace_without_a_policy_file() {
+    let t = Tree::new();
+    t.mkdir("ws/.git/objects");
+    let v = t.explain_json(&[]);
+    assert_eq!(v["policy_file"]["kind"], "built_in");
+    assert_eq!(rule(&v, "$ROOT/ws")["access"], "write");
+    assert_eq!(rule(&v, "$ROOT/ws/.git")["access"], "read");
+    golden("workspace-default", &v);
+}
+
+#[test]
+fn golden_spec_example_with_a_worktree() {
+    let t = Tree::new();
+    t.mkdir("ws/docs/drafts")
+        .mkdir("main/.git/worktrees/ws")
+        .mkdir("srv-data");
+    t.write("main/.git/worktrees/ws/commondir", "../..\n");
+    t.write(
+        "ws/.git",
+        &format!("gitdir: {}/main/.git/worktrees/ws\n", t.root.display()),
+    );
+    t.write(
+        "ws/.stockade.toml",
+        r#"default_profile = "dev"
+
+[profiles.dev]
+extends = "workspace"
+
+[profiles.dev.filesystem]
+":root" = "read"
+":cwd" = "write"
+":tmp" = "write"
+"./docs" = "read"
+"./docs/drafts" = "write"
+"~/.cache/cargo" = "write"
+"../srv-data" = "none"
+"**/.env" = "none"
+
+[profiles.dev.network]
+mode = "proxy"
+allow = ["crates.io", "*.crates.io", "github.com", "*.githubusercontent.com"]
+deny = ["gist.github.com"]
+
+[profiles.dev.protect]
+names = [".git", ".stockade", ".agents", ".codex"]
+git = "read-only"
+
+[profiles.dev.env]
+inherit = "core"
+keep = ["RUST_LOG"]
+set = { CI = "1" }
+strip = ["*_TOKEN", "*_SECRET", "*_KEY", "AWS_*"]
+
+[profiles.dev.limits]
+timeout = "10m"
+max_processes = 1024
+max_memory = "8GiB"
+max_output = "16MiB"
+"#,
+    );
+    let v = t.explain_json(&[]);
+    assert_eq!(v["policy"]["profile"], "dev");
+    assert_eq!(v["policy_file"]["kind"], "discovered");
+    assert_eq!(rule(&v, "$ROOT/ws/docs")["access"], "read");
+    assert_eq!(rule(&v, "$ROOT/ws/docs/drafts")["access"], "write");
+    assert_eq!(
+        rule(&v, "$ROOT/main/.git/worktrees/ws")["access"],
+        "read",
+        "worktree gitdir"
+    );
+    assert_eq!(rule(&v, "$ROOT/main/.git")["access"], "read", "common dir");
+    assert_eq!(
+        rule(&v, "$ROOT/ws/.stockade.toml")["kind"]["kind"],
+        "protected"
+    );
+    assert_eq!(v["policy"]["network"]["mode"], "proxy");
+    golden("spec-example", &v);
+}
+
+#[test]
+fn golden_git_commit_mode() {
+    let t = Tree::new();
+    t.mkdir("ws/.git/hooks").mkdir("ws/.git/modules/lib/hooks");
+    t.write("ws/.git/config", "")
+        .write("ws/.git/modules/lib/config", "");
+    t.write(
+        "ws/.stockade.toml",
+        "[profiles.c]\nextends = \"workspace\"\n[profiles.c.protect]\ngit = \"commit\"\n",
+    );
+    let v = t.explain_json(&["-p", "c"]);
+    assert_eq!(rule(&v, "$ROOT/ws/.git")["access"], "write");
+    assert_eq!(rule(&v, "$ROOT/ws/.git/config")["access"], "read");
+    assert_eq!(
+        rule(&v, "$ROOT/ws/.git/modules/lib/config")["access"],
+        "read"
+    );
+    assert_eq!(rule(&v, "$ROOT/ws/.gitmodules")["access"], "read");
+    golden("git-commit", &v);
+}
+
+#[test]
+fn golden_command_line_overrides_and_home_expansion() {
+    let t = Tree::new();
+    t.mkdir("home/projects").mkdir("home/.aws").mkdir("ws/out");
+    t.write(
+        "home/.ssh/config",
+        "Include ~/.ssh/conf.d/*.conf\nIdentityFile ~/keys/id_%u\n",
+    );
+    t.write("home/.ssh/conf.d/a.conf", "ControlPath ~/.ssh/cm/%C\n");
+    let v = t.explain_json(&[
+        "-p",
+        "read-only",
+        "-w",
+        "~",
+        "-w",
+        "out",
+        "-r",
+        "/opt",
+        "--deny",
+        "out/secret",
+        "--allow-domain",
+        "example.com",
+        "--env-set",
+        "A=1",
+        "--env-keep",
+        "RUST_LOG",
+    ]);
+    assert_eq!(rule(&v, "$ROOT/home/projects")["access"], "write");
+    assert!(
+        v["policy"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["path"] != "$ROOT/home" || r["access"] != "write")
+    );
+    assert_eq!(rule(&v, "$ROOT/home/keys/id_tester")["access"], "none");
+    assert_eq!(rule(&v, "$ROOT/home/.ssh/cm")["access"], "none");
+    assert_eq!(rule(&v, "$ROOT/ws/out/secret")["origin"]["flag"], "--deny");
+    assert_eq!(v["policy"]["network"]["mode"], "proxy");
+    golden("cli-overrides", &v);
+}
+
+/// Runs stockade and checks exit 125, a located message and a hint.
+fn assert_fails(t: &Tree, args: &[&str], message: &str) {
+    let out = t.stockade(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: {message:?} not in {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+}
+
+#[test]
+fn bad_policy_files_exit_125_from_every_subcommand() {
+    let t = Tree::new();
+    t.write(
+        "ws/.stockade.toml",
+        "[profiles.x.filesystem]\n\":cdw\" = \"write\"\n",
+    );
+    let located = ".stockade.toml:2:1: unknown special root ':cdw'";
+    for args in [
+        &["explain"][..],
+        &["explain", "--json"],
+        &["run", "--", "true"],
+        &["run", "--json", "--", "true"],
+    ] {
+        let mut full = args.to_vec();
+        full.extend(["-p", "x"]);
+        // Options go before the command.
+        if full[0] == "run" {
+            full = [&["run", "-p", "x"], &args[1..]].concat();
+        }
+        assert_fails(&t, &full, located);
+        assert!(
+            String::from_utf8_lossy(&t.stockade(&full).stderr)
+                .contains("hint: did you mean ':cwd'?")
+        );
+    }
+}
+
+#[test]
+fn bad_options_exit_125() {
+    let t = Tree::new();
+    assert_fails(&t, &["explain", "-p", "nope"], "unknown profile 'nope'");
+    assert_fails(
+        &t,
+        &["explain", "--network", "on"],
+        "invalid --network 'on'",
+    );
+    assert_fails(&t, &["explain", "-r", "src/**"], "globs are allowed");
+    assert_fails(&t, &["explain", "-C", "missing-dir"], "does not exist");
+    assert_fails(
+        &t,
+        &["explain", "-c", "missing.toml"],
+        "failed to read policy file",
+    );
+    assert_fails(
+        &t,
+        &["run", "--timeout", "5", "--", "true"],
+        "invalid --timeout '5'",
+    );
+    assert_fails(
+        &t,
+        &["run", "--bogus", "--", "true"],
+        "unexpected argument '--bogus'",
+    );
+    assert_fails(&t, &["run"], "required");
+    assert_fails(&t, &["frobnicate"], "unrecognized subcommand");
+}
+
+#[test]
+fn run_refuses_while_there_is_no_backend() {
+    let t = Tree::new();
+    assert_fails(
+        &t,
+        &["run", "--", "touch", "created-by-run"],
+        "no backend on this platform yet",
+    );
+    assert!(!t.root.join("ws/created-by-run").exists(), "nothing ran");
+}
+
+#[test]
+fn explain_human_output_names_origins() {
+    let t = Tree::new();
+    t.write(
+        "ws/.stockade.toml",
+        "[profiles.d]\nextends = \"workspace\"\n[profiles.d.filesystem]\n\"./out\" = \"none\"\n",
+    );
+    let out = t.stockade(&["explain", "-p", "d"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("profile     d  (read-only -> workspace -> d)"),
+        "{text}"
+    );
+    assert!(text.contains(".stockade.toml:4:1 (profile 'd')"), "{text}");
+    assert!(
+        text.contains("<built-in>:6:1 (profile 'read-only')"),
+        "{text}"
+    );
+    assert!(
+        text.contains("blocked: *: no backend on this platform yet"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_reports_every_builtin_profile() {
+    let t = Tree::new();
+    let out = t.stockade(&["check", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["read-only", "workspace", "full"]);
+    for p in v["profiles"].as_array().unwrap() {
+        for b in p["blockers"].as_array().unwrap() {
+            assert!(
+                !b["hint"].as_str().unwrap().is_empty(),
+                "every blocker has a hint: {b}"
+            );
+        }
+    }
+    let human = t.stockade(&["check"]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("profiles\n  read-only"));
+}
