@@ -18,10 +18,7 @@ pub const DEFAULT_PROFILE: &str = "workspace";
 pub fn builtin() -> &'static PolicyFile {
     static BUILTIN: OnceLock<PolicyFile> = OnceLock::new();
     BUILTIN.get_or_init(|| {
-        let text = SourceText {
-            source: Source::BuiltIn,
-            text: BUILTIN_TOML.to_string(),
-        };
+        let text = SourceText::new(Source::BuiltIn, BUILTIN_TOML.to_string());
         match PolicyFile::parse(text) {
             Ok(file) => file,
             // A unit test parses the built-ins, so this cannot ship broken.

@@ -7,57 +7,117 @@
 use crate::access::Access;
 use crate::context::ResolveContext;
 use crate::git;
-use crate::paths::is_within;
-use crate::resolved::{FsRule, GitMode, Note, ResolvedPolicy, RuleKind};
+use crate::paths::{EntryType, entry_type};
+use crate::resolved::{FsRule, GitMode, GlobRule, Note, ResolvedPolicy, RuleKind, decide};
 use crate::source::Origin;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+/// The rules during derivation, indexed by path so that each question
+/// ("what access does this path get?") costs a lookup per component.
+struct Rules<'g> {
+    by_path: HashMap<PathBuf, Vec<FsRule>>,
+    globs: &'g [GlobRule],
+    notes: Vec<Note>,
+}
+
+impl Rules<'_> {
+    fn access(&self, path: &Path) -> Access {
+        decide(
+            path,
+            |at| self.by_path.get(at).map_or(&[][..], Vec::as_slice),
+            self.globs,
+        )
+        .access
+    }
+
+    fn names(&self, path: &Path) -> bool {
+        self.by_path.contains_key(path)
+    }
+
+    fn push(&mut self, rule: FsRule) {
+        self.by_path
+            .entry(rule.path.clone())
+            .or_default()
+            .push(rule);
+    }
+
+    /// Adds `rule` unless the path already gets access at least as strict
+    /// from a rule naming it.
+    fn restrict(&mut self, rule: FsRule) {
+        let current = self.access(&rule.path);
+        if current.tie_strength() < rule.access.tie_strength()
+            || (rule.access == current && !self.names(&rule.path))
+        {
+            self.push(rule);
+        }
+    }
+
+    fn note(&mut self, path: &Path, message: impl Into<String>) {
+        self.notes.push(Note {
+            path: Some(path.to_path_buf()),
+            message: message.into(),
+        });
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &FsRule> {
+        self.by_path.values().flatten()
+    }
+}
 
 /// Applies every derivation, in order.
 pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
-    hide_host_tmp(policy, ctx);
-    expand_home(policy, ctx);
-    skip_missing_writable_roots(policy);
-    protect_names(policy);
-    protect_policy_file(policy);
-    policy.rules.sort_by(|a, b| {
+    let mut rules = Rules {
+        by_path: HashMap::new(),
+        globs: &policy.deny_globs,
+        notes: Vec::new(),
+    };
+    for rule in policy.rules.drain(..) {
+        rules.push(rule);
+    }
+    hide_host_tmp(&mut rules, ctx);
+    expand_home(&mut rules, ctx);
+    skip_missing_writable_roots(&mut rules);
+    protect_names(&mut rules, &policy.protect.names, policy.protect.git);
+    if let Some(file) = &policy.policy_file {
+        let origin = Origin::derived(
+            "the policy file that defines the sandbox is read-only",
+            None,
+        );
+        rules.restrict(FsRule {
+            path: file.clone(),
+            access: Access::Read,
+            kind: RuleKind::PolicyFile,
+            exists: true,
+            origin,
+        });
+    }
+    let Rules { by_path, notes, .. } = rules;
+    policy.notes.extend(notes);
+    let mut sorted: Vec<FsRule> = by_path.into_values().flatten().collect();
+    // `ResolvedPolicy::access` binary-searches this order.
+    sorted.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
             .then(a.access.tie_strength().cmp(&b.access.tie_strength()))
     });
-}
-
-fn note(policy: &mut ResolvedPolicy, path: Option<&Path>, message: String) {
-    policy.notes.push(Note {
-        path: path.map(Path::to_path_buf),
-        message,
-    });
-}
-
-/// Adds `rule` unless the path already gets access at least as strict.
-fn restrict(policy: &mut ResolvedPolicy, rule: FsRule) {
-    let current = policy.access(&rule.path).access;
-    if current.tie_strength() < rule.access.tie_strength()
-        || (rule.access == current && !policy.rules.iter().any(|r| r.path == rule.path))
-    {
-        policy.rules.push(rule);
-    }
+    policy.rules = sorted;
 }
 
 /// When `:tmp` is a per-run directory rather than a fresh `/tmp`, the
 /// host's shared `/tmp` is hidden so the two cannot be confused.
-fn hide_host_tmp(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
-    let Some(tmp) = policy
-        .rules
+fn hide_host_tmp(rules: &mut Rules<'_>, ctx: &ResolveContext) {
+    let Some(tmp) = rules
         .iter()
         .find(|r| r.kind == RuleKind::PrivateTmp)
         .cloned()
     else {
         return;
     };
-    if ctx.tmp_dir == ctx.host_tmp || policy.rules.iter().any(|r| r.path == ctx.host_tmp) {
+    if ctx.tmp_dir == ctx.host_tmp || rules.names(&ctx.host_tmp) {
         return;
     }
-    policy.rules.push(FsRule {
+    rules.push(FsRule {
         path: ctx.host_tmp.clone(),
         access: Access::None,
         kind: RuleKind::Path,
@@ -72,49 +132,42 @@ fn hide_host_tmp(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
 /// A writable root equal to the home directory is never granted as such:
 /// it becomes its children, minus those another rule or glob names (the
 /// sensitive ones) and symlinks (which could lead out of the home).
-fn expand_home(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
-    let Some(home) = ctx
-        .home
-        .as_deref()
-        .map(|h| crate::paths::canonicalize(h, Path::new("")).path)
-    else {
+fn expand_home(rules: &mut Rules<'_>, ctx: &ResolveContext) {
+    let Some(home) = ctx.home.as_deref() else {
         return;
     };
-    let Some(index) = policy
-        .rules
-        .iter()
-        .position(|r| r.path == home && r.access == Access::Write)
-    else {
+    let home = crate::paths::canonicalize(home, Path::new("")).path;
+    let Some(same_path) = rules.by_path.get_mut(&home) else {
         return;
     };
-    let home_rule = policy.rules.remove(index);
-    let children = match std::fs::read_dir(&home) {
-        Ok(entries) => entries.filter_map(Result::ok).collect::<Vec<_>>(),
+    let Some(index) = same_path.iter().position(|r| r.access == Access::Write) else {
+        return;
+    };
+    let home_rule = same_path.remove(index);
+    if same_path.is_empty() {
+        rules.by_path.remove(&home);
+    }
+    let mut children: Vec<PathBuf> = match std::fs::read_dir(&home) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
         Err(e) => {
-            note(
-                policy,
-                Some(&home),
-                format!(
-                    "writable home directory could not be listed ({e}): nothing in it is writable"
-                ),
+            let message = format!(
+                "writable home directory could not be listed ({e}): nothing in it is writable"
             );
+            rules.note(&home, message);
             return;
         }
     };
+    children.sort();
     let mut granted = 0;
-    let mut names: Vec<_> = children.into_iter().map(|e| e.path()).collect();
-    names.sort();
-    for child in names {
-        let is_link = std::fs::symlink_metadata(&child)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(true);
-        let named = policy.rules.iter().any(|r| r.path == child)
-            || policy.deny_globs.iter().any(|g| g.matches(&child));
+    for child in children {
+        let is_link =
+            std::fs::symlink_metadata(&child).map_or(true, |m| m.file_type().is_symlink());
+        let named = rules.names(&child) || rules.globs.iter().any(|g| g.matches(&child));
         if is_link || named {
             continue;
         }
         granted += 1;
-        policy.rules.push(FsRule {
+        rules.push(FsRule {
             path: child,
             access: Access::Write,
             kind: RuleKind::HomeChild,
@@ -125,187 +178,168 @@ fn expand_home(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
             ),
         });
     }
-    note(
-        policy,
-        Some(&home),
+    rules.note(
+        &home,
         format!(
-            "writable home directory expanded to {granted} children; sensitive entries and symlinks are left out, \
-             and new entries directly in the home directory cannot be created"
+            "writable home directory expanded to {granted} children; sensitive entries and \
+             symlinks are left out, and new entries directly in the home directory cannot be created"
         ),
     );
 }
 
 /// A writable root that does not exist is skipped (SPEC 3.2).
-fn skip_missing_writable_roots(policy: &mut ResolvedPolicy) {
-    let missing: Vec<PathBuf> = policy
-        .rules
+fn skip_missing_writable_roots(rules: &mut Rules<'_>) {
+    let missing: Vec<PathBuf> = rules
         .iter()
         .filter(|r| r.access == Access::Write && !r.exists && r.kind != RuleKind::PrivateTmp)
         .map(|r| r.path.clone())
         .collect();
     for path in missing {
-        policy
-            .rules
-            .retain(|r| !(r.path == path && r.access == Access::Write));
-        note(
-            policy,
-            Some(&path),
-            "writable root does not exist: skipped".into(),
-        );
+        if let Some(same_path) = rules.by_path.get_mut(&path) {
+            same_path.retain(|r| r.access != Access::Write);
+            if same_path.is_empty() {
+                rules.by_path.remove(&path);
+            }
+        }
+        rules.note(&path, "writable root does not exist: skipped");
     }
 }
 
-/// Protected names under every writable root (SPEC 3.4).
-fn protect_names(policy: &mut ResolvedPolicy) {
-    let roots: Vec<FsRule> = policy
-        .rules
+/// Protected names under every writable root (SPEC 3.4), plus the policy
+/// file name, so a run cannot plant a policy a later run would pick up.
+fn protect_names(rules: &mut Rules<'_>, names: &[String], git_mode: GitMode) {
+    let roots: Vec<FsRule> = rules
         .iter()
         .filter(|r| {
             r.access == Access::Write && matches!(r.kind, RuleKind::Path | RuleKind::HomeChild)
         })
-        .filter(|r| std::fs::metadata(&r.path).is_ok_and(|m| m.is_dir()))
+        .filter(|r| entry_type(&r.path) == EntryType::Dir)
         .cloned()
         .collect();
-    // The policy file name is protected too, so a run cannot plant a
-    // policy that a later run in the same directory would pick up.
-    let mut names = policy.protect.names.clone();
+    let mut names = names.to_vec();
     if !names.iter().any(|n| n == crate::discover::POLICY_FILE_NAME) {
         names.push(crate::discover::POLICY_FILE_NAME.to_string());
     }
-    let mut protected: Vec<PathBuf> = Vec::new();
+    let mut protected = HashSet::new();
     for root in &roots {
         for name in &names {
-            let path = root.path.join(name);
-            let reason = format!(
-                "protected name '{name}' under writable root {}",
-                root.path.display()
-            );
-            let origin = Origin::derived(reason, Some(&root.origin));
-            let kind = RuleKind::Protected { name: name.clone() };
-            let exists = std::fs::symlink_metadata(&path).is_ok();
-            let target = std::fs::canonicalize(&path).ok();
-            // In commit mode a `.git` directory is opened by `protect_git`;
-            // a `.git` file (worktree pointer) or a missing one stays protected.
-            let opened = name == ".git"
-                && policy.protect.git == GitMode::Commit
-                && target.as_ref().is_some_and(|t| t.is_dir());
-            if opened {
-                protected.extend(protect_git(policy, root, &path, &origin));
-                continue;
-            }
-            restrict(
-                policy,
-                FsRule {
-                    path: path.clone(),
-                    access: Access::Read,
-                    kind: kind.clone(),
-                    exists,
-                    origin: origin.clone(),
-                },
-            );
-            protected.push(path.clone());
-            if let Some(target) = target.filter(|t| *t != path) {
-                restrict(
-                    policy,
-                    FsRule {
-                        path: target.clone(),
-                        access: Access::Read,
-                        kind,
-                        exists: true,
-                        origin: origin.clone(),
-                    },
-                );
-                protected.push(target);
-            }
-            if name == ".git" {
-                protected.extend(protect_git(policy, root, &path, &origin));
-            }
+            protect_name(rules, root, name, git_mode, &mut protected);
         }
     }
-    cap_writes_under(policy, &protected);
+    cap_writes_under(rules, &protected);
+}
+
+fn protect_name(
+    rules: &mut Rules<'_>,
+    root: &FsRule,
+    name: &str,
+    git_mode: GitMode,
+    protected: &mut HashSet<PathBuf>,
+) {
+    let path = root.path.join(name);
+    let reason = format!(
+        "protected name '{name}' under writable root {}",
+        root.path.display()
+    );
+    let origin = Origin::derived(reason, Some(&root.origin));
+    let kind = RuleKind::Protected {
+        name: name.to_string(),
+    };
+    let entry = entry_type(&path);
+    let exists = entry != EntryType::Missing;
+    let target = match entry {
+        EntryType::Missing => None,
+        EntryType::Symlink => std::fs::canonicalize(&path).ok(),
+        EntryType::Dir | EntryType::Other => Some(path.clone()),
+    };
+    // In commit mode a `.git` directory is opened by `protect_git`; a `.git`
+    // file (worktree pointer) or a missing one stays protected.
+    let opened = name == ".git"
+        && git_mode == GitMode::Commit
+        && target.as_ref().is_some_and(|t| t.is_dir());
+    if !opened {
+        let rule = |path: PathBuf, exists| FsRule {
+            path,
+            access: Access::Read,
+            kind: kind.clone(),
+            exists,
+            origin: origin.clone(),
+        };
+        rules.restrict(rule(path.clone(), exists));
+        protected.insert(path.clone());
+        if let Some(target) = target.filter(|t| *t != path) {
+            rules.restrict(rule(target.clone(), true));
+            protected.insert(target);
+        }
+    }
+    if name == ".git" && exists {
+        protect_git(rules, root, &path, &origin, git_mode, protected);
+    }
 }
 
 /// Protects the git directories behind `dot_git`; in commit mode opens them
-/// for writing except what can make git run code. Returns the paths that
-/// are now protected (read-only).
+/// for writing except what can make git run code.
 fn protect_git(
-    policy: &mut ResolvedPolicy,
+    rules: &mut Rules<'_>,
     root: &FsRule,
     dot_git: &Path,
     origin: &Origin,
-) -> Vec<PathBuf> {
+    git_mode: GitMode,
+    protected: &mut HashSet<PathBuf>,
+) {
     let layout = git::inspect(dot_git);
     for problem in layout.problems {
-        note(
-            policy,
-            Some(dot_git),
+        rules.note(
+            dot_git,
             format!("{problem}: the .git entry is protected, but no git directory behind it"),
         );
     }
-    let mut protected = Vec::new();
+    let control = |path: PathBuf, origin: &Origin| FsRule {
+        exists: std::fs::symlink_metadata(&path).is_ok(),
+        path,
+        access: Access::Read,
+        kind: RuleKind::GitControl,
+        origin: origin.clone(),
+    };
     for dir in &layout.dirs {
         let reason = format!("git directory behind {}", dot_git.display());
         let dir_origin = Origin::derived(reason, Some(origin));
-        if policy.protect.git == GitMode::ReadOnly {
-            restrict(
-                policy,
-                FsRule {
-                    path: dir.clone(),
-                    access: Access::Read,
-                    kind: RuleKind::Protected {
-                        name: ".git".into(),
-                    },
-                    exists: true,
-                    origin: dir_origin,
+        if git_mode == GitMode::ReadOnly {
+            rules.restrict(FsRule {
+                path: dir.clone(),
+                access: Access::Read,
+                kind: RuleKind::Protected {
+                    name: ".git".into(),
                 },
-            );
-            protected.push(dir.clone());
+                exists: true,
+                origin: dir_origin,
+            });
+            protected.insert(dir.clone());
             continue;
         }
-        if !policy.access(dir).access.can_write() && !is_within(dir, &root.path) {
-            note(policy, Some(dir), "git = \"commit\": this git directory is not under a writable root, so commits will fail".into());
+        if !rules.access(dir).can_write() && !dir.starts_with(&root.path) {
+            rules.note(dir, "git = \"commit\": this git directory is not under a writable root, so commits will fail");
         }
-        policy.rules.push(FsRule {
+        rules.push(FsRule {
             path: dir.clone(),
             access: Access::Write,
             kind: RuleKind::GitCommit,
             exists: true,
             origin: dir_origin.clone(),
         });
-        for control in git_control_paths(dir) {
-            let exists = std::fs::symlink_metadata(&control).is_ok();
-            restrict(
-                policy,
-                FsRule {
-                    path: control.clone(),
-                    access: Access::Read,
-                    kind: RuleKind::GitControl,
-                    exists,
-                    origin: dir_origin.clone(),
-                },
-            );
-            protected.push(control);
+        for path in git_control_paths(dir) {
+            rules.restrict(control(path.clone(), &dir_origin));
+            protected.insert(path);
         }
     }
-    if policy.protect.git == GitMode::Commit {
+    if git_mode == GitMode::Commit {
         for name in [".gitmodules", ".gitattributes"] {
             let path = root.path.join(name);
-            let exists = std::fs::symlink_metadata(&path).is_ok();
             let origin = Origin::derived(format!("'{name}' can make git run code"), Some(origin));
-            restrict(
-                policy,
-                FsRule {
-                    path: path.clone(),
-                    access: Access::Read,
-                    kind: RuleKind::GitControl,
-                    exists,
-                    origin,
-                },
-            );
-            protected.push(path);
+            rules.restrict(control(path.clone(), &origin));
+            protected.insert(path);
         }
     }
-    protected
 }
 
 /// The parts of a git directory that can make git run code or redirect it
@@ -326,7 +360,7 @@ fn git_control_paths(dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
-/// `modules/*/config`, recursively for nested submodules.
+/// `modules/*/config` (and hooks, info), recursively for nested submodules.
 fn submodule_configs(modules: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     const MAX_DEPTH: usize = 8;
     let Ok(entries) = std::fs::read_dir(modules) else {
@@ -335,9 +369,7 @@ fn submodule_configs(modules: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     for entry in entries.filter_map(Result::ok) {
         let module = entry.path();
         if module.join("config").exists() || module.join("HEAD").exists() {
-            out.push(module.join("config"));
-            out.push(module.join("hooks"));
-            out.push(module.join("info"));
+            out.extend(["config", "hooks", "info"].map(|n| module.join(n)));
         }
         if depth < MAX_DEPTH {
             submodule_configs(&module.join("modules"), depth + 1, out);
@@ -348,41 +380,25 @@ fn submodule_configs(modules: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 
 /// Protected names win over write rules beneath them: such a rule is
 /// lowered to read, with a note.
-fn cap_writes_under(policy: &mut ResolvedPolicy, protected: &[PathBuf]) {
+fn cap_writes_under(rules: &mut Rules<'_>, protected: &HashSet<PathBuf>) {
     let mut capped = Vec::new();
-    for rule in &mut policy.rules {
-        if rule.access == Access::Write
-            && rule.kind != RuleKind::GitCommit
-            && protected
-                .iter()
-                .any(|p| rule.path != *p && is_within(&rule.path, p))
-        {
-            rule.access = Access::Read;
-            capped.push(rule.path.clone());
+    for (path, same_path) in &mut rules.by_path {
+        let beneath = path.ancestors().skip(1).any(|a| protected.contains(a));
+        if !beneath {
+            continue;
+        }
+        for rule in same_path.iter_mut() {
+            if rule.access == Access::Write && rule.kind != RuleKind::GitCommit {
+                rule.access = Access::Read;
+                capped.push(path.clone());
+            }
         }
     }
     for path in capped {
-        note(policy, Some(&path), "writable rule lies under a protected name: lowered to read (remove the name from protect.names to allow writes)".into());
+        rules.note(
+            &path,
+            "writable rule lies under a protected name: lowered to read (remove the name from \
+             protect.names to allow writes)",
+        );
     }
-}
-
-/// The policy file that defines the sandbox is always read-only to it.
-fn protect_policy_file(policy: &mut ResolvedPolicy) {
-    let Some(file) = policy.policy_file.clone() else {
-        return;
-    };
-    let origin = Origin::derived(
-        "the policy file that defines the sandbox is read-only",
-        None,
-    );
-    restrict(
-        policy,
-        FsRule {
-            path: file,
-            access: Access::Read,
-            kind: RuleKind::PolicyFile,
-            exists: true,
-            origin,
-        },
-    );
 }

@@ -110,17 +110,17 @@ impl PolicyFile {
     /// Parses policy text. Never panics; every problem is an error with a
     /// location and a hint.
     pub fn parse(text: SourceText) -> Result<PolicyFile, PolicyError> {
-        if text.text.len() > MAX_POLICY_BYTES {
+        if text.text().len() > MAX_POLICY_BYTES {
             return Err(PolicyError::invalid(
                 text.location(0),
                 format!(
                     "policy is {} bytes, more than the limit of {MAX_POLICY_BYTES}",
-                    text.text.len()
+                    text.text().len()
                 ),
                 "a policy file is a short TOML text; check that --config names the right file",
             ));
         }
-        match toml::from_str::<RawPolicy>(&text.text) {
+        match toml::from_str::<RawPolicy>(text.text()) {
             Ok(body) => Ok(PolicyFile { text, body }),
             Err(err) => {
                 let offset = err.span().map_or(0, |s| s.start);
@@ -143,10 +143,8 @@ impl PolicyFile {
             Ok(text) => text,
             Err(e) => {
                 let offset = e.utf8_error().valid_up_to();
-                let text = SourceText {
-                    source,
-                    text: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                };
+                let text =
+                    SourceText::new(source, String::from_utf8_lossy(e.as_bytes()).into_owned());
                 return Err(PolicyError::invalid(
                     text.location(offset),
                     "policy file is not valid UTF-8",
@@ -154,7 +152,7 @@ impl PolicyFile {
                 ));
             }
         };
-        PolicyFile::parse(SourceText { source, text })
+        PolicyFile::parse(SourceText::new(source, text))
     }
 }
 
@@ -188,12 +186,12 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
-        PolicyFile::parse(SourceText {
-            source: Source::File {
+        PolicyFile::parse(SourceText::new(
+            Source::File {
                 path: "/w/p.toml".into(),
             },
-            text: text.into(),
-        })
+            text.into(),
+        ))
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Path normalisation: absolute, lexically clean, and canonical (symlinks
 //! resolved) as far as the path exists.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 /// A path made absolute and canonical as far as it exists.
@@ -46,6 +48,20 @@ pub fn canonicalize(base: &Path, path: &Path) -> Canonical {
     } else {
         base.join(path)
     };
+    let clean = joined
+        .components()
+        .all(|c| !matches!(c, Component::CurDir | Component::ParentDir));
+    if clean && caching() {
+        return canonical_clean(&joined);
+    }
+    // Fast path: realpath(3) resolves `..` after symlinks like the kernel
+    // does, so for a path that exists one call gives the answer.
+    if let Ok(real) = std::fs::canonicalize(&joined) {
+        return Canonical {
+            path: real,
+            exists: true,
+        };
+    }
     let mut out = PathBuf::new();
     let mut exists = true;
     for component in joined.components() {
@@ -69,6 +85,117 @@ pub fn canonicalize(base: &Path, path: &Path) -> Canonical {
         }
     }
     Canonical { path: out, exists }
+}
+
+/// What `lstat` says of a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EntryType {
+    /// Nothing there (or it cannot be examined).
+    Missing,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// Anything else: a file, a socket, a device.
+    Other,
+}
+
+/// The results of one resolution's file-system questions.
+#[derive(Default)]
+struct Cache {
+    canonical: HashMap<PathBuf, Canonical>,
+    entries: HashMap<PathBuf, EntryType>,
+}
+
+thread_local! {
+    /// Answers cached during one resolution (see [`cached`]).
+    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with file-system answers cached, so the many rules below one
+/// directory cost one `lstat` each instead of a `readlink` per component,
+/// and derivations reuse what resolution already asked. The cache lives
+/// only for the call: files created afterwards are seen by the next one.
+pub(crate) fn cached<T>(f: impl FnOnce() -> T) -> T {
+    let outer = CACHE.with(|c| c.replace(Some(Cache::default())));
+    let result = f();
+    CACHE.with(|c| c.replace(outer));
+    result
+}
+
+fn caching() -> bool {
+    CACHE.with(|c| c.borrow().is_some())
+}
+
+/// `lstat(path)`, through the cache when one is active.
+pub(crate) fn entry_type(path: &Path) -> EntryType {
+    if let Some(hit) = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|m| m.entries.get(path).copied())
+    }) {
+        return hit;
+    }
+    let kind = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => EntryType::Symlink,
+        Ok(meta) if meta.is_dir() => EntryType::Dir,
+        Ok(_) => EntryType::Other,
+        Err(_) => EntryType::Missing,
+    };
+    CACHE.with(|c| {
+        if let Some(cache) = c.borrow_mut().as_mut() {
+            cache.entries.insert(path.to_path_buf(), kind);
+        }
+    });
+    kind
+}
+
+/// Canonicalises a path free of `.` and `..`, parent first, through the cache.
+fn canonical_clean(path: &Path) -> Canonical {
+    if let Some(hit) = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|m| m.canonical.get(path).cloned())
+    }) {
+        return hit;
+    }
+    let result = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = canonical_clean(parent);
+            let candidate = parent.path.join(name);
+            match (parent.exists, entry_type(&candidate)) {
+                (false, _) | (true, EntryType::Missing) => Canonical {
+                    path: candidate,
+                    exists: false,
+                },
+                (true, EntryType::Symlink) => match std::fs::canonicalize(&candidate) {
+                    Ok(real) => Canonical {
+                        path: real,
+                        exists: true,
+                    },
+                    Err(_) => Canonical {
+                        path: candidate,
+                        exists: false,
+                    },
+                },
+                (true, EntryType::Dir | EntryType::Other) => Canonical {
+                    path: candidate,
+                    exists: true,
+                },
+            }
+        }
+        // The root (or a bare prefix) is its own canonical form.
+        _ => Canonical {
+            path: path.to_path_buf(),
+            exists: path.exists(),
+        },
+    };
+    CACHE.with(|c| {
+        if let Some(cache) = c.borrow_mut().as_mut() {
+            cache.canonical.insert(path.to_path_buf(), result.clone());
+        }
+    });
+    result
 }
 
 /// Whether `path` is `ancestor` or lies beneath it (whole components only).

@@ -61,6 +61,15 @@ pub fn resolve(
     overrides: &Overrides,
     ctx: &ResolveContext,
 ) -> Result<ResolvedPolicy, PolicyError> {
+    crate::paths::cached(|| resolve_uncached(file, profile, overrides, ctx))
+}
+
+fn resolve_uncached(
+    file: Option<&PolicyFile>,
+    profile: Option<&str>,
+    overrides: &Overrides,
+    ctx: &ResolveContext,
+) -> Result<ResolvedPolicy, PolicyError> {
     if let Some(file) = file {
         check_file(file)?;
     }
@@ -93,7 +102,7 @@ pub fn resolve(
     let mut policy = ResolvedPolicy {
         profile: name,
         chain: chain.iter().map(|f| f.name.clone()).collect(),
-        policy_file: file.and_then(|f| match &f.text.source {
+        policy_file: file.and_then(|f| match f.text.source() {
             crate::source::Source::File { path } => Some(path.clone()),
             crate::source::Source::BuiltIn => None,
         }),
@@ -235,7 +244,7 @@ fn profile_layer(
     notes: &mut Vec<String>,
 ) -> Result<Layer, PolicyError> {
     let text = &found.file.text;
-    let base: PathBuf = match &text.source {
+    let base: PathBuf = match text.source() {
         crate::source::Source::File { path } => path
             .parent()
             .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),

@@ -186,7 +186,8 @@ pub struct ResolvedPolicy {
     pub policy_file: Option<PathBuf>,
     /// The command's working directory (canonical).
     pub cwd: PathBuf,
-    /// Filesystem rules, sorted by path.
+    /// Filesystem rules, sorted by path, then from weakest to strictest;
+    /// [`ResolvedPolicy::access`] relies on the order.
     pub rules: Vec<FsRule>,
     /// `none` globs.
     pub deny_globs: Vec<GlobRule>,
@@ -228,53 +229,62 @@ impl ResolvedPolicy {
     /// access, a glob matching the path or an ancestor at least as deep as
     /// that rule makes it `none`, and a path no rule matches is `none`.
     ///
-    /// `path` must be absolute and canonical (as the kernel sees it).
+    /// `path` must be absolute and canonical (as the kernel sees it). Costs
+    /// one binary search per component of `path`.
     pub fn access(&self, path: &Path) -> Decision<'_> {
-        let best = self
-            .rules
-            .iter()
-            .filter(|r| is_within(path, &r.path))
-            .max_by(|a, b| {
-                depth(&a.path)
-                    .cmp(&depth(&b.path))
-                    .then(a.access.tie_strength().cmp(&b.access.tie_strength()))
-            });
-        let rule_depth = best.map(|r| depth(&r.path));
-        if let Some((glob, glob_depth)) = self.deepest_glob_match(path) {
-            if rule_depth.is_none_or(|d| glob_depth >= d) {
-                return Decision {
-                    access: Access::None,
-                    by: DecidedBy::Glob(glob),
-                };
-            }
-        }
-        match best {
-            Some(rule) => Decision {
-                access: rule.access,
-                by: DecidedBy::Rule(rule),
-            },
-            None => Decision {
-                access: Access::None,
-                by: DecidedBy::Default,
-            },
-        }
+        decide(path, |at| self.rules_at(at), &self.deny_globs)
     }
 
-    /// The deepest ancestor-or-self of `path` a glob matches, with the glob.
-    fn deepest_glob_match(&self, path: &Path) -> Option<(&GlobRule, usize)> {
-        if self.deny_globs.is_empty() {
-            return None;
-        }
-        path.ancestors().find_map(|ancestor| {
-            self.deny_globs
-                .iter()
-                .find(|g| g.matches(ancestor))
-                .map(|g| (g, depth(ancestor)))
-        })
+    /// The rules naming exactly `path` (`rules` is sorted by path).
+    fn rules_at(&self, path: &Path) -> &[FsRule] {
+        let start = self.rules.partition_point(|r| r.path.as_path() < path);
+        let len = self.rules[start..]
+            .iter()
+            .take_while(|r| r.path == path)
+            .count();
+        &self.rules[start..start + len]
     }
 
     /// The rules that grant write: the writable roots.
     pub fn writable_roots(&self) -> impl Iterator<Item = &FsRule> {
         self.rules.iter().filter(|r| r.access == Access::Write)
+    }
+}
+
+/// The precedence of SPEC 3.3 over any rule store: `rules_at` gives the
+/// rules naming exactly a path. Shared by [`ResolvedPolicy::access`] and the
+/// derivation step, so both answer alike.
+pub(crate) fn decide<'a>(
+    path: &Path,
+    rules_at: impl Fn(&Path) -> &'a [FsRule],
+    globs: &'a [GlobRule],
+) -> Decision<'a> {
+    let best = path.ancestors().find_map(|at| {
+        let strongest = rules_at(at).iter().max_by_key(|r| r.access.tie_strength());
+        strongest.map(|rule| (rule, depth(at)))
+    });
+    let glob = if globs.is_empty() {
+        None
+    } else {
+        path.ancestors()
+            .find_map(|at| globs.iter().find(|g| g.matches(at)).map(|g| (g, depth(at))))
+    };
+    match (best, glob) {
+        (Some((_, rule_depth)), Some((glob, glob_depth))) if glob_depth >= rule_depth => Decision {
+            access: Access::None,
+            by: DecidedBy::Glob(glob),
+        },
+        (None, Some((glob, _))) => Decision {
+            access: Access::None,
+            by: DecidedBy::Glob(glob),
+        },
+        (Some((rule, _)), _) => Decision {
+            access: rule.access,
+            by: DecidedBy::Rule(rule),
+        },
+        (None, None) => Decision {
+            access: Access::None,
+            by: DecidedBy::Default,
+        },
     }
 }

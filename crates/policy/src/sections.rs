@@ -210,7 +210,7 @@ impl Sections {
 }
 
 fn base_dir(file: &PolicyFile) -> PathBuf {
-    match &file.text.source {
+    match file.text.source() {
         crate::source::Source::File { path } => path
             .parent()
             .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),

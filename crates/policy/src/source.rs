@@ -6,13 +6,13 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
-/// The text of a policy, with the name it is reported under.
+/// The text of a policy, with the name it is reported under and an index
+/// of its line starts (so locating a span is a binary search).
 #[derive(Clone, Debug)]
 pub struct SourceText {
-    /// Where the text came from.
-    pub source: Source,
-    /// The text itself.
-    pub text: String,
+    source: Source,
+    text: String,
+    line_starts: Vec<usize>,
 }
 
 /// The kind of source a policy text has.
@@ -55,13 +55,43 @@ impl fmt::Display for Location {
 }
 
 impl SourceText {
+    /// A text and where it came from.
+    pub fn new(source: Source, text: String) -> SourceText {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        SourceText {
+            source,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Where the text came from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The location of a byte offset (clamped to the text).
     pub fn location(&self, offset: usize) -> Location {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or(&self.text);
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        let line = self.line_starts.partition_point(|start| *start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         Location {
             source: self.source.clone(),
             line,
@@ -134,19 +164,19 @@ mod tests {
     use super::*;
 
     fn text(s: &str) -> SourceText {
-        SourceText {
-            source: Source::File {
+        SourceText::new(
+            Source::File {
                 path: "/p/.stockade.toml".into(),
             },
-            text: s.into(),
-        }
+            s.into(),
+        )
     }
 
     #[test]
     fn locations_are_one_based_lines_and_character_columns() {
         let t = text("a = 1\nbé = 2\n");
         assert_eq!((t.location(0).line, t.location(0).column), (1, 1));
-        let at_2 = t.text.find('2').unwrap();
+        let at_2 = t.text().find('2').unwrap();
         assert_eq!((t.location(at_2).line, t.location(at_2).column), (2, 6));
         assert_eq!(t.location(999).line, 3, "offsets past the end clamp");
         assert_eq!(t.location(at_2).to_string(), "/p/.stockade.toml:2:6");

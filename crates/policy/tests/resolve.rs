@@ -629,3 +629,38 @@ fn defaults_without_a_file() {
     assert_eq!(p.limits.max_output, 16 << 20);
     assert!(!p.env.strip.is_empty(), "default strip patterns apply");
 }
+
+#[test]
+fn rules_are_sorted_for_binary_search() {
+    let f = Fixture::new();
+    for d in ["ws/b/.git", "ws/a", "ws/c"] {
+        f.mkdir(d);
+    }
+    let o = Overrides {
+        writable: vec!["c".into(), "a".into(), "~".into()],
+        deny: vec!["b/z".into()],
+        ..none()
+    };
+    let p = f.resolve(None, None, &o);
+    assert!(
+        p.rules
+            .windows(2)
+            .all(|w| (&w[0].path, w[0].access.tie_strength())
+                <= (&w[1].path, w[1].access.tie_strength()))
+    );
+    // And every rule answers for its own path through the search.
+    for rule in &p.rules {
+        let strongest = p
+            .rules
+            .iter()
+            .filter(|r| r.path == rule.path)
+            .map(|r| r.access.tie_strength())
+            .max();
+        assert_eq!(
+            Some(p.access(&rule.path).access.tie_strength()),
+            strongest,
+            "{}",
+            rule.path.display()
+        );
+    }
+}

@@ -102,12 +102,12 @@ impl Fixture {
 
 /// Parses text as if it were the file at `path` without writing it.
 pub fn parse_at(path: &Path, text: &str) -> Result<PolicyFile, PolicyError> {
-    PolicyFile::parse(SourceText {
-        source: Source::File {
+    PolicyFile::parse(SourceText::new(
+        Source::File {
             path: path.to_path_buf(),
         },
-        text: text.into(),
-    })
+        text.into(),
+    ))
 }
 
 pub fn access(p: &ResolvedPolicy, path: &Path) -> Access {
