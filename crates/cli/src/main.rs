@@ -20,6 +20,11 @@ fn main() -> ExitCode {
                 _ => stockade::EXIT_SETUP_FAILURE,
             };
             let _ = e.print();
+            if code != 0 {
+                eprintln!(
+                    "hint: run 'stockade --help' or 'stockade <subcommand> --help' for the usage"
+                );
+            }
             return exit(code);
         }
     };

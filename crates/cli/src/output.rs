@@ -11,9 +11,15 @@ pub fn print_error(e: &stockade::Error) {
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => print(&(text + "\n")),
         Err(e) => eprintln!("stockade: error: failed to serialise the report: {e}"),
     }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+pub fn print(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// A byte count in the units policy files use.

@@ -317,8 +317,20 @@ fn protect_git(
             protected.insert(dir.clone());
             continue;
         }
-        if !rules.access(dir).can_write() && !dir.starts_with(&root.path) {
-            rules.note(dir, "git = \"commit\": this git directory is not under a writable root, so commits will fail");
+        if !rules.access(dir).can_write() {
+            // Commit mode opens only what the policy already makes writable.
+            rules.note(dir, "git = \"commit\": this git directory is not under a writable root, so it stays read-only and commits will fail");
+            rules.restrict(FsRule {
+                path: dir.clone(),
+                access: Access::Read,
+                kind: RuleKind::Protected {
+                    name: ".git".into(),
+                },
+                exists: true,
+                origin: dir_origin,
+            });
+            protected.insert(dir.clone());
+            continue;
         }
         rules.push(FsRule {
             path: dir.clone(),

@@ -25,6 +25,13 @@ pub(crate) fn inspect(dot_git: &Path) -> GitLayout {
     };
     let gitdir = if meta.is_dir() {
         std::fs::canonicalize(dot_git).ok()
+    } else if !meta.is_file() {
+        // A FIFO or device named `.git` would block the read: never open it.
+        layout.problems.push(format!(
+            "{} is neither a file nor a directory",
+            dot_git.display()
+        ));
+        None
     } else {
         match read_pointer(dot_git, "gitdir") {
             Ok(target) => Some(target),
@@ -122,6 +129,26 @@ mod tests {
         assert_eq!(
             inspect(&root.join("sub/.git")).dirs,
             vec![root.join(".git/modules/sub")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_named_dot_git_is_not_opened() {
+        let (_d, root) = tmp();
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.join(".git"))
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let layout = inspect(&root.join(".git"));
+        assert!(layout.dirs.is_empty());
+        assert!(
+            layout.problems[0].contains("neither a file nor a directory"),
+            "{:?}",
+            layout.problems
         );
     }
 

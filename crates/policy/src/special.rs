@@ -164,7 +164,13 @@ fn resolve_special(
     };
     let path = match rest {
         Some(rest) if is_glob(rest) => {
-            return Ok(Target::Glob(glob_pattern(rest, &base.join(rest), &base)));
+            // Anchored at the special root, even for `:cwd/**/x`.
+            let anchored = base.join(rest);
+            return Ok(Target::Glob(glob_pattern(
+                &anchored.to_string_lossy(),
+                &anchored,
+                &base,
+            )));
         }
         Some(rest) => base.join(rest),
         None => base,

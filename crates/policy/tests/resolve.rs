@@ -664,3 +664,55 @@ fn rules_are_sorted_for_binary_search() {
         );
     }
 }
+
+#[test]
+fn globs_under_special_roots_stay_anchored() {
+    let f = Fixture::new();
+    let o = Overrides {
+        deny: vec![":cwd/**/.env".into()],
+        ..none()
+    };
+    let p = f.resolve(None, None, &o);
+    assert_eq!(access(&p, &f.ws.join("a/b/.env")), Access::None);
+    assert_eq!(
+        access(&p, &f.home.join(".env")),
+        Access::Read,
+        "outside :cwd the glob does not apply"
+    );
+}
+
+#[test]
+fn commit_mode_never_opens_a_git_dir_outside_the_writable_roots() {
+    let f = Fixture::new();
+    let main_git = f.mkdir("main/.git");
+    let gitdir = f.mkdir("main/.git/worktrees/ws");
+    f.write("main/.git/worktrees/ws/commondir", "../..\n");
+    f.write("ws/.git", &format!("gitdir: {}\n", gitdir.display()));
+    let file = f.policy(
+        "p.toml",
+        "[profiles.c]\nextends = \"workspace\"\n[profiles.c.protect]\ngit = \"commit\"\n",
+    );
+    let p = f.resolve(Some(&file), Some("c"), &none());
+    assert_eq!(access(&p, &gitdir.join("HEAD")), Access::Read);
+    assert_eq!(access(&p, &main_git.join("objects/x")), Access::Read);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.message.contains("stays read-only and commits will fail"))
+    );
+    // Once main/ is writable too, commits work and hooks stay read-only.
+    let o = Overrides {
+        writable: vec![f.root.join("main").to_string_lossy().into_owned()],
+        ..none()
+    };
+    let p = f.resolve(Some(&file), Some("c"), &o);
+    assert_eq!(access(&p, &main_git.join("objects/x")), Access::Write);
+    assert_eq!(access(&p, &gitdir.join("HEAD")), Access::Write);
+    assert_eq!(access(&p, &main_git.join("hooks/pre-commit")), Access::Read);
+    assert_eq!(access(&p, &main_git.join("config")), Access::Read);
+    assert_eq!(
+        access(&p, &f.ws.join(".git")),
+        Access::Read,
+        "the pointer file stays protected"
+    );
+}

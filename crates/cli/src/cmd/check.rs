@@ -11,7 +11,7 @@ pub fn main(args: CheckArgs) -> Result<i32, Error> {
     if args.json {
         print_json(&report);
     } else {
-        print!("{}", render(&report));
+        crate::output::print(&render(&report));
     }
     Ok(0)
 }

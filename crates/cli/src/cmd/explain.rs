@@ -25,7 +25,7 @@ pub fn main(args: ExplainArgs) -> Result<i32, Error> {
             plan: &plan,
         });
     } else {
-        print!("{}", render(&loaded, &plan));
+        crate::output::print(&render(&loaded, &plan));
     }
     Ok(0)
 }

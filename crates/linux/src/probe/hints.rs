@@ -17,7 +17,7 @@ pub struct Hint {
 
 /// The AppArmor fix, shared by the sysctl hint and the bwrap hint.
 const APPARMOR_FIX: &str = "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, \
-     or install the AppArmor profile shipped in contrib/apparmor/stockade (see docs), \
+     or install the AppArmor profile shipped in contrib/apparmor/stockade (instructions inside the file), \
      or install bubblewrap";
 
 /// Appended to fixes that only improve resource limits.
