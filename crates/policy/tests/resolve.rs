@@ -110,7 +110,7 @@ fn special_roots() {
         .expect(":tmp");
     assert_eq!(
         (tmp.path.as_path(), tmp.access),
-        (Path::new("/tmp"), Access::Write)
+        (Path::new(common::PRIVATE_TMP), Access::Write)
     );
     let file = f.policy(
         "p.toml",
@@ -147,6 +147,7 @@ fn private_tmp_outside_slash_tmp_hides_the_hosts() {
     let f = Fixture::new();
     let mut ctx = f.ctx();
     ctx.tmp_dir = "/tmp/stockade-run-1".into();
+    ctx.host_tmp = "/tmp".into();
     let p = stockade_policy::resolve(None, None, &none(), &ctx).unwrap();
     assert_eq!(
         access(&p, Path::new("/tmp/stockade-run-1/x")),

@@ -8,6 +8,9 @@ use stockade_policy::{
     SourceText,
 };
 
+/// Where `:tmp` appears in fixture contexts.
+pub const PRIVATE_TMP: &str = "/stockade-test-private-tmp";
+
 #[derive(Debug)]
 pub struct Fixture {
     _dir: tempfile::TempDir,
@@ -24,7 +27,6 @@ impl Default for Fixture {
 
 impl Fixture {
     pub fn new() -> Fixture {
-        // Not under /tmp, which `:tmp` stands for in these contexts.
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
         let home = root.join("home/u");
@@ -49,8 +51,9 @@ impl Fixture {
             user: "u".into(),
             uid: Some(1000),
             hostname: "box.example.org".into(),
-            tmp_dir: "/tmp".into(),
-            host_tmp: "/tmp".into(),
+            // Neither can hold the fixture, wherever the clone lives.
+            tmp_dir: PRIVATE_TMP.into(),
+            host_tmp: PRIVATE_TMP.into(),
             roots: vec!["/".into()],
             env: BTreeMap::new(),
         }
