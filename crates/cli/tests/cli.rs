@@ -63,11 +63,19 @@ impl Tree {
             .unwrap()
             .replace(self.root.to_str().unwrap(), "$ROOT");
         let mut value: Value = serde_json::from_str(&text).unwrap();
-        for rule in value["policy"]["rules"].as_array_mut().unwrap() {
+        let rules = value["policy"]["rules"].as_array_mut().unwrap();
+        for rule in rules.iter_mut() {
             if !rule["path"].as_str().unwrap().starts_with("$ROOT") {
                 rule.as_object_mut().unwrap().remove("exists");
             }
         }
+        // Sorted by the real path, the order depends on where the tree is.
+        rules.sort_by_key(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["access"].as_str().unwrap().to_string(),
+            )
+        });
         value
     }
 }
