@@ -97,6 +97,9 @@ pub struct RunArgs {
     /// Do not print the summary of denials on stderr
     #[arg(long)]
     pub quiet: bool,
+    /// Run even though this named protection cannot be enforced here (repeatable; recorded in --json)
+    #[arg(long = "allow-weaker", value_name = "MECHANISM")]
+    pub allow_weaker: Vec<String>,
     /// The command and its arguments
     #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<String>,

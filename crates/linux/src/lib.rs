@@ -4,5 +4,12 @@
 //! `stockade check`); `requirements` says what a policy needs from it.
 #![cfg(target_os = "linux")]
 
+pub mod backend;
+pub mod landlock;
+pub mod mounts;
+pub mod placeholders;
 pub mod probe;
 pub mod requirements;
+pub mod seccomp;
+pub mod spawn;
+mod sys;

@@ -94,6 +94,7 @@ impl ProfileVerdict {
                 } else {
                     fixes.join("; or ")
                 },
+                weaker: None,
             });
         }
         ProfileVerdict {
@@ -113,6 +114,7 @@ impl ProfileVerdict {
                 rule: "*".into(),
                 reason: format!("the profile does not resolve here: {error}"),
                 hint: "run 'stockade explain --profile NAME' for the details".into(),
+                weaker: None,
             }],
         }
     }

@@ -23,6 +23,23 @@ pub enum Error {
         /// How to fix it.
         hint: String,
     },
+    /// The command was not found (exit 127).
+    #[error("command not found: {command}")]
+    CommandNotFound {
+        /// The command as given.
+        command: String,
+        /// The `PATH` it was searched in.
+        path: String,
+    },
+    /// The command exists but cannot be executed (exit 126).
+    #[error("cannot execute {command}: {source}")]
+    NotExecutable {
+        /// The command as given.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Something about the invocation itself.
     #[error("failed to {action}: {source}")]
     Io {
@@ -41,11 +58,21 @@ impl Error {
             Error::Policy(e) => e.hint(),
             Error::Unenforceable { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and permissions named above".into(),
+            Error::CommandNotFound { path, .. } => format!(
+                "searched PATH={path} inside the sandbox; give the full path, or make its directory readable"
+            ),
+            Error::NotExecutable { .. } => {
+                "check the file's execute permission and its interpreter".into()
+            }
         }
     }
 
     /// The exit status the CLI uses for this error.
     pub fn exit_code(&self) -> i32 {
-        EXIT_SETUP_FAILURE
+        match self {
+            Error::CommandNotFound { .. } => 127,
+            Error::NotExecutable { .. } => 126,
+            _ => EXIT_SETUP_FAILURE,
+        }
     }
 }

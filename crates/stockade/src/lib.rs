@@ -19,6 +19,7 @@ mod context;
 mod error;
 mod load;
 mod plan;
+mod run;
 #[cfg(unix)]
 mod sys;
 
@@ -27,4 +28,5 @@ pub use context::process_context;
 pub use error::{EXIT_SETUP_FAILURE, Error};
 pub use load::{Loaded, PolicyRequest, load, load_with};
 pub use plan::{Blocker, EnforcementPlan, PlanItem, Requirement, plan};
+pub use run::{RunRecord, RunRequest, run};
 pub use stockade_policy as policy;

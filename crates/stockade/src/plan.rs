@@ -36,10 +36,13 @@ pub struct Blocker {
     pub reason: String,
     /// What to do about it.
     pub hint: String,
+    /// The `--allow-weaker` name that accepts running without it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weaker: Option<String>,
 }
 
 /// How this platform would enforce a policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct EnforcementPlan {
     /// The platform.
     pub platform: Platform,
@@ -49,6 +52,11 @@ pub struct EnforcementPlan {
     pub items: Vec<PlanItem>,
     /// What stops the run; empty when it can run.
     pub blockers: Vec<Blocker>,
+    /// Blockers the user waived with `--allow-weaker`: the run is weaker
+    /// than the policy by exactly these.
+    pub waived: Vec<Blocker>,
+    /// The backend's own plan (mounts, Landlock rules, seccomp filter).
+    pub details: serde_json::Value,
 }
 
 impl EnforcementPlan {
@@ -58,7 +66,8 @@ impl EnforcementPlan {
     }
 }
 
-/// Plans the enforcement of `policy` on this platform.
-pub fn plan(policy: &ResolvedPolicy) -> EnforcementPlan {
-    crate::backend::plan(policy)
+/// Plans the enforcement of `policy` on this platform; `allow_weaker` names
+/// the blockers the user accepts.
+pub fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> EnforcementPlan {
+    crate::backend::plan(policy, allow_weaker)
 }

@@ -17,7 +17,7 @@ struct Explanation<'a> {
 
 pub fn main(args: ExplainArgs) -> Result<i32, Error> {
     let loaded = stockade::load(&args.policy.request())?;
-    let plan = stockade::plan(&loaded.policy);
+    let plan = stockade::plan(&loaded.policy, &[]);
     if args.json {
         print_json(&Explanation {
             policy_file: &loaded.location,

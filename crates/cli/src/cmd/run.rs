@@ -1,36 +1,47 @@
 //! `stockade run`: resolve, plan, and run the command only if every rule
-//! can be enforced exactly.
+//! can be enforced exactly (or the user waived exactly what cannot).
 
 use crate::args::RunArgs;
-use stockade::Error;
+use crate::output::print_json;
+use stockade::policy::{PolicyError, parse_duration};
+use stockade::{Error, RunRequest};
 
 pub fn main(args: RunArgs) -> Result<i32, Error> {
-    if let Some(timeout) = &args.timeout {
-        stockade::policy::parse_duration(timeout).map_err(|message| {
-            Error::Policy(stockade::policy::PolicyError::InvalidFlag {
-                flag: "--timeout".into(),
-                value: timeout.clone(),
-                message,
-                hint: "write a number with a unit: ms, s, m, h or d, e.g. --timeout 30s".into(),
+    let timeout = args
+        .timeout
+        .as_ref()
+        .map(|t| {
+            parse_duration(t).map_err(|message| {
+                Error::Policy(PolicyError::InvalidFlag {
+                    flag: "--timeout".into(),
+                    value: t.clone(),
+                    message,
+                    hint: "write a number with a unit: ms, s, m, h or d, e.g. --timeout 30s".into(),
+                })
             })
-        })?;
-    }
+        })
+        .transpose()?;
     let loaded = stockade::load(&args.policy.request())?;
-    let plan = stockade::plan(&loaded.policy);
-    match plan.blockers.first() {
-        Some(blocker) => Err(Error::Unenforceable {
-            rule: if blocker.rule == "*" {
-                "the policy".into()
-            } else {
-                blocker.rule.clone()
-            },
-            reason: blocker.reason.clone(),
-            hint: blocker.hint.clone(),
-        }),
-        None => Err(Error::Unenforceable {
-            rule: "the policy".into(),
-            reason: "no backend on this platform yet".into(),
-            hint: "run 'stockade check' for what this machine offers".into(),
-        }),
+    let request = RunRequest {
+        argv: args.command.clone(),
+        timeout,
+        allow_weaker: args.allow_weaker.clone(),
+    };
+    let record = stockade::run(&loaded, &request)?;
+    if !record.enforcement.waived.is_empty() && !args.quiet {
+        let names: Vec<&str> = record
+            .enforcement
+            .waived
+            .iter()
+            .map(|b| b.rule.as_str())
+            .collect();
+        eprintln!(
+            "stockade: warning: ran WITHOUT enforcing: {}",
+            names.join("; ")
+        );
     }
+    if args.json {
+        print_json(&record);
+    }
+    Ok(record.exit_code)
 }

@@ -2,18 +2,163 @@
 
 use crate::check::{CheckReport, Fact, FactStatus, Hint, Need, ProfileVerdict};
 use crate::context::PLATFORM;
-use crate::plan::EnforcementPlan;
+use crate::plan::{Blocker, EnforcementPlan, PlanItem, Requirement};
+use stockade_linux::backend;
+use stockade_linux::mounts::MountOp;
 use stockade_linux::probe::{LandlockSupport, MachineReport, probe_machine};
 use stockade_linux::requirements::{Mechanism, needs};
+use stockade_linux::spawn::{Outcome, SpawnError};
 use stockade_policy::ResolvedPolicy;
 
-pub(crate) fn plan(_policy: &ResolvedPolicy) -> EnforcementPlan {
+pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> EnforcementPlan {
+    let linux = backend::plan(policy);
+    let hint = |b: &stockade_linux::mounts::Blocker| match b.weaker {
+        "landlock" | "seccomp" => {
+            "run 'stockade check' for what this machine lacks and how to fix it".to_string()
+        }
+        "created-later" => {
+            "create the path before the run, or make its parent read-only".to_string()
+        }
+        "deny-globs" => {
+            "name the paths to hide one by one, or a single-level glob in a read-only directory"
+                .to_string()
+        }
+        _ => "run 'stockade explain' for the plan".to_string(),
+    };
+    let mut blockers = Vec::new();
+    let mut waived = Vec::new();
+    for b in &linux.blockers {
+        let blocker = Blocker {
+            rule: b.rule.clone(),
+            reason: b.reason.clone(),
+            hint: hint(b),
+            weaker: Some(b.weaker.into()),
+        };
+        if allow_weaker.iter().any(|w| w == b.weaker) {
+            waived.push(blocker)
+        } else {
+            blockers.push(blocker)
+        }
+    }
     EnforcementPlan {
         platform: PLATFORM,
-        backend: None,
-        items: Vec::new(),
-        blockers: vec![super::no_backend_yet()],
+        backend: Some("linux-namespaces".into()),
+        items: items(&linux),
+        blockers,
+        waived,
+        details: serde_json::to_value(&linux).unwrap_or(serde_json::Value::Null),
     }
+}
+
+/// The plan rule by rule, for `explain`.
+fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
+    let hard = |rule: String, mechanism: String| PlanItem {
+        rule,
+        mechanism,
+        requirement: Requirement::Hard,
+    };
+    let mut items = Vec::new();
+    for op in &linux.mounts.ops {
+        items.push(match op {
+            MountOp::RootBind { writable } => hard(format!("{} /", if *writable { "write" } else { "read" }), "mount namespace: the host tree, recursively".into()),
+            MountOp::RootTmpfs => hard("none /".into(), "mount namespace: an empty root".into()),
+            MountOp::Bind { path, writable, .. } => hard(format!("{} {}", if *writable { "write" } else { "read" }, path.display()), format!("mount namespace: {} bind", if *writable { "writable" } else { "read-only" })),
+            MountOp::Hide { path, .. } => hard(format!("none {}", path.display()), "mount namespace: hidden by an inaccessible overmount".into()),
+            MountOp::Shadow { path, entries, .. } => hard(format!("snapshot {}", path.display()), format!("mount namespace: {} existing entries bound read-only; nothing created later appears", entries.len())),
+            MountOp::Tmpfs { path, .. } => hard(format!("write {}", path.display()), "mount namespace: a fresh private tmpfs".into()),
+            MountOp::Proc => hard("/proc".into(), "a new procfs for the sandbox's pid namespace".into()),
+            MountOp::Dev => hard("/dev".into(), "a minimal /dev with a private devpts".into()),
+            MountOp::Sys => hard("/sys".into(), "a read-only sysfs of the sandbox's network namespace".into()),
+        });
+    }
+    for p in &linux.mounts.placeholders {
+        items.push(hard(
+            format!("protect {}", p.path.display()),
+            "a placeholder on the host for the run, covered read-only, removed afterwards".into(),
+        ));
+    }
+    items.push(hard(
+        format!("filesystem rules ({} paths)", linux.landlock.rules.len()),
+        format!(
+            "landlock ABI {}: enforced again by the kernel (defense in depth)",
+            linux.landlock.abi
+        ),
+    ));
+    items.push(hard(
+        format!(
+            "network {}",
+            if linux.network_namespace {
+                "off"
+            } else {
+                "full"
+            }
+        ),
+        if linux.network_namespace {
+            "an empty network namespace".into()
+        } else {
+            "the host's network".into()
+        },
+    ));
+    items.push(hard(
+        format!("syscall filter ({} rules)", linux.seccomp_rules.len()),
+        "seccomp-bpf, with no_new_privs; every capability dropped".into(),
+    ));
+    items.push(hard(
+        "process tree".into(),
+        "pid namespace: everything dies with the run and with stockade".into(),
+    ));
+    items
+}
+
+pub(crate) fn run(
+    loaded: &crate::Loaded,
+    _plan: &EnforcementPlan,
+    request: &crate::RunRequest,
+    env: Vec<(String, String)>,
+) -> Result<crate::run::Ended, crate::Error> {
+    let policy = &loaded.policy;
+    let linux = backend::plan(policy);
+    let still_blocked = linux.unwaived(&request.allow_weaker).next().cloned();
+    if let Some(b) = still_blocked {
+        return Err(crate::Error::Unenforceable {
+            rule: b.rule,
+            reason: b.reason,
+            hint: "run 'stockade explain'".into(),
+        });
+    }
+    let run = backend::RunRequest {
+        argv: request.argv.clone(),
+        env,
+        cwd: policy.cwd.clone(),
+        timeout: request.timeout.or(policy.limits.timeout),
+        max_processes: policy.limits.max_processes,
+        max_memory: policy.limits.max_memory,
+    };
+    let path = run
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let outcome = backend::run(&linux, &run).map_err(|e| match e {
+        SpawnError::NotFound { command } => crate::Error::CommandNotFound { command, path },
+        SpawnError::NotExecutable { command, source } => {
+            crate::Error::NotExecutable { command, source }
+        }
+        other => crate::Error::Unenforceable {
+            rule: "the sandbox".into(),
+            reason: other.to_string(),
+            hint: "run 'stockade check' for what this machine offers".into(),
+        },
+    })?;
+    Ok(crate::run::Ended {
+        exit_code: outcome.exit_code(),
+        signal: match outcome {
+            Outcome::Signaled(s) => Some(s),
+            _ => None,
+        },
+        timed_out: outcome == Outcome::TimedOut,
+    })
 }
 
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {
@@ -39,7 +184,7 @@ pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> Ch
                         available: n.available,
                     })
                     .collect();
-                ProfileVerdict::new(name, needs, plan(policy).blockers, &hints)
+                ProfileVerdict::new(name, needs, plan(policy, &[]).blockers, &hints)
             }
             Err(e) => ProfileVerdict::unresolvable(name, e),
         })

@@ -16,22 +16,21 @@ mod unsupported;
 use unsupported as current;
 
 /// The enforcement plan of this platform's backend.
-pub(crate) fn plan(policy: &ResolvedPolicy) -> EnforcementPlan {
-    current::plan(policy)
+pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> EnforcementPlan {
+    current::plan(policy, allow_weaker)
+}
+
+/// Runs a command with this platform's backend (the plan has no blockers).
+pub(crate) fn run(
+    loaded: &crate::Loaded,
+    plan: &EnforcementPlan,
+    request: &crate::RunRequest,
+    env: Vec<(String, String)>,
+) -> Result<crate::run::Ended, crate::Error> {
+    current::run(loaded, plan, request, env)
 }
 
 /// What this machine offers, from this platform's backend.
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {
     current::check(profiles)
-}
-
-/// The blocker every plan carries while a platform has no backend.
-pub(crate) fn no_backend_yet() -> crate::plan::Blocker {
-    crate::plan::Blocker {
-        rule: "*".into(),
-        reason: "no backend on this platform yet: stockade cannot enforce any rule here, so it runs nothing".into(),
-        hint: "run 'stockade explain' to see the resolved policy; commands cannot be run on this platform \
-               with this version of stockade"
-            .into(),
-    }
 }

@@ -5,13 +5,29 @@ use crate::context::PLATFORM;
 use crate::plan::EnforcementPlan;
 use stockade_policy::ResolvedPolicy;
 
-pub(crate) fn plan(_policy: &ResolvedPolicy) -> EnforcementPlan {
+pub(crate) fn plan(_policy: &ResolvedPolicy, _allow_weaker: &[String]) -> EnforcementPlan {
     EnforcementPlan {
         platform: PLATFORM,
         backend: None,
         items: Vec::new(),
-        blockers: vec![super::no_backend_yet()],
+        blockers: vec![no_backend_yet()],
+        waived: Vec::new(),
+        details: serde_json::Value::Null,
     }
+}
+
+pub(crate) fn run(
+    _loaded: &crate::Loaded,
+    _plan: &EnforcementPlan,
+    _request: &crate::RunRequest,
+    _env: Vec<(String, String)>,
+) -> Result<crate::run::Ended, crate::Error> {
+    let blocker = no_backend_yet();
+    Err(crate::Error::Unenforceable {
+        rule: "the policy".into(),
+        reason: blocker.reason,
+        hint: blocker.hint,
+    })
 }
 
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {
@@ -27,9 +43,23 @@ pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> Ch
         profiles: profiles
             .iter()
             .map(|(name, policy)| match policy {
-                Ok(policy) => ProfileVerdict::new(name, Vec::new(), plan(policy).blockers, &[]),
+                Ok(policy) => {
+                    ProfileVerdict::new(name, Vec::new(), plan(policy, &[]).blockers, &[])
+                }
                 Err(e) => ProfileVerdict::unresolvable(name, e),
             })
             .collect(),
+    }
+}
+
+/// The blocker every plan carries while a platform has no backend.
+fn no_backend_yet() -> crate::plan::Blocker {
+    crate::plan::Blocker {
+        rule: "*".into(),
+        reason: "no backend on this platform yet: stockade cannot enforce any rule here, so it runs nothing".into(),
+        hint: "run 'stockade explain' to see the resolved policy; commands cannot be run on this platform \
+               with this version of stockade"
+            .into(),
+        weaker: None,
     }
 }

@@ -1,0 +1,146 @@
+//! [`plan`]: which paths get which Landlock rights. Pure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use landlock::{AccessFs, BitFlags};
+use stockade_policy::{Access, DecidedBy, FsRule, ResolvedPolicy, RuleKind};
+
+use super::rights::{self, DEVICE, MAX_ABI, PROC};
+use super::{LandlockPlan, PathRule};
+
+/// A path the backend always provides in the sandbox, whatever the profile,
+/// and the rights it gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SystemPath {
+    /// Absolute path in the sandbox.
+    pub path: &'static str,
+    /// Why it is there.
+    pub why: &'static str,
+    rights: BitFlags<AccessFs>,
+}
+
+/// The paths every sandbox gets rights on: its own `/proc` and the device
+/// files the backend always mounts. Device files get `write_file` (and
+/// `ioctl_dev`) even under read-only profiles: a shell cannot run without
+/// `> /dev/null`, and a terminal without its ioctls.
+#[rustfmt::skip]
+pub const SYSTEM_PATHS: &[SystemPath] = &[
+    SystemPath { path: "/proc", rights: PROC,
+        why: "the sandbox's own procfs (ps, /proc/self): readable, not writable" },
+    SystemPath { path: "/dev/null", rights: DEVICE,
+        why: "device always mounted: the bit bucket every shell writes to" },
+    SystemPath { path: "/dev/zero", rights: DEVICE,
+        why: "device always mounted: a source of zeros" },
+    SystemPath { path: "/dev/random", rights: DEVICE,
+        why: "device always mounted: entropy" },
+    SystemPath { path: "/dev/urandom", rights: DEVICE,
+        why: "device always mounted: entropy" },
+    SystemPath { path: "/dev/tty", rights: DEVICE,
+        why: "device always mounted: the controlling terminal (reads, writes, mode ioctls)" },
+    SystemPath { path: "/dev/ptmx", rights: DEVICE,
+        why: "device always mounted: pseudo-terminal allocation (script, expect, tmux)" },
+    SystemPath { path: "/dev/pts", rights: DEVICE,
+        why: "device always mounted: pseudo-terminals, the command's own and those it allocates" },
+];
+
+/// The rules for [`SYSTEM_PATHS`] at `abi`.
+pub fn system_rules(abi: u32) -> Vec<PathRule> {
+    let abi = abi.min(MAX_ABI);
+    SYSTEM_PATHS
+        .iter()
+        .map(|s| PathRule {
+            path: PathBuf::from(s.path),
+            rights: rights::names(s.rights, abi),
+            why: s.why.to_owned(),
+        })
+        .filter(|r| !r.rights.is_empty())
+        .collect()
+}
+
+/// The Landlock plan for `policy` on a kernel offering `abi` (from
+/// [`crate::probe::probe_landlock`]; 0 when it has none).
+///
+/// The ABI is negotiated as `min(abi, 7)`; the ruleset handles every
+/// filesystem right that ABI knows, so anything no rule grants is denied.
+/// Each path the policy names gets the rights of the access the policy
+/// decides for exactly that path ([`ResolvedPolicy::access`]: ties between
+/// rules on one path go to the stricter one, and a `none` glob matching it
+/// removes it): `read` and `write` per `rights.rs`, `none` no rule at all.
+/// The private `/tmp` is a fresh tmpfs at its path and gets the rights of its
+/// access like any other path. [`SYSTEM_PATHS`] are added, merged with a
+/// policy rule on the same path. At ABI 6 and later, signals and abstract
+/// unix sockets are scoped to the sandbox.
+///
+/// At ABI 0 the plan handles nothing and has no rules; [`super::prepare`]
+/// refuses it.
+///
+/// # Security
+///
+/// The plan can only add rights, never take them away beneath a granted
+/// directory: carve-outs under a writable root, protected names and `none`
+/// globs are the mount tree's to enforce (see the module documentation).
+pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
+    let abi = abi.min(MAX_ABI);
+    let mut grants: BTreeMap<PathBuf, (BitFlags<AccessFs>, Vec<String>)> = BTreeMap::new();
+    let mut grant = |path: &Path, set: BitFlags<AccessFs>, why: String| {
+        let entry = grants.entry(path.to_path_buf()).or_default();
+        entry.0 |= set;
+        entry.1.push(why);
+    };
+    let mut previous: Option<&Path> = None;
+    for rule in &policy.rules {
+        // Rules are sorted by path; the decision covers every rule on it.
+        if previous == Some(rule.path.as_path()) {
+            continue;
+        }
+        previous = Some(&rule.path);
+        let decision = policy.access(&rule.path);
+        if decision.access == Access::None {
+            continue;
+        }
+        let why = match decision.by {
+            DecidedBy::Rule(winner) => rule_why(winner),
+            DecidedBy::Glob(_) | DecidedBy::Default => decision.access.as_str().to_owned(),
+        };
+        grant(&rule.path, rights::for_access(decision.access), why);
+    }
+    for system in SYSTEM_PATHS {
+        grant(Path::new(system.path), system.rights, system.why.to_owned());
+    }
+    let rules = grants
+        .into_iter()
+        .map(|(path, (set, whys))| PathRule {
+            path,
+            rights: rights::names(set, abi),
+            why: whys.join("; "),
+        })
+        .filter(|r| !r.rights.is_empty())
+        .collect();
+    LandlockPlan {
+        abi,
+        handled_fs: rights::handled_fs(abi),
+        rules,
+        scope_abstract_unix_socket: abi >= 6,
+        scope_signal: abi >= 6,
+    }
+}
+
+/// `write rule (private /tmp, a fresh tmpfs) from <where>`.
+fn rule_why(rule: &FsRule) -> String {
+    let kind = match &rule.kind {
+        RuleKind::Path => String::new(),
+        RuleKind::PrivateTmp => " (private /tmp, a fresh tmpfs)".to_owned(),
+        RuleKind::Protected { name } => format!(" (protected name '{name}')"),
+        RuleKind::GitCommit => " (git directory, writable for commits)".to_owned(),
+        RuleKind::GitControl => " (git file that can make git run code)".to_owned(),
+        RuleKind::PolicyFile => " (the policy file)".to_owned(),
+        RuleKind::HomeChild => " (child of the writable home directory)".to_owned(),
+        RuleKind::SshConfig { directive } => format!(" (named by ~/.ssh/config {directive})"),
+    };
+    format!("{} rule{kind} from {}", rule.access.as_str(), rule.origin)
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

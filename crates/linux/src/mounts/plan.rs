@@ -1,0 +1,413 @@
+//! The mount tree of the sandbox, as data: which host paths appear where,
+//! writable or not, what is hidden, and what must be created on the host
+//! for the run. Pure: computed from a resolved policy and the file system's
+//! current state, printed by `explain`, asserted on by tests, and applied by
+//! `mounts::apply` inside the sandbox's mount namespace.
+//!
+//! # Security
+//!
+//! The tree mirrors host paths at the same locations, so the path a rule
+//! names is the path the command sees. Starting from the rule for `/` (a
+//! recursive read-only or writable bind) or from an empty tmpfs, each rule
+//! whose access differs from what its nearest ancestor already gives becomes
+//! one mount: a bind (writable or read-only) or a hiding overmount. Rules
+//! that cannot be held by mounts — a path that does not exist yet under a
+//! writable directory, a `**` glob — are reported as [`Blocker`]s, and the
+//! run is refused unless the user opts into less.
+
+use serde::Serialize;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use stockade_policy::{Access, FsRule, NetworkMode, ResolvedPolicy, RuleKind};
+
+/// One step of building the tree, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum MountOp {
+    /// The host's whole tree at `/`, recursively, writable or read-only.
+    RootBind { writable: bool },
+    /// An empty root: only what later steps bind is visible.
+    RootTmpfs,
+    /// The host path bound at the same path (recursively), writable or not.
+    Bind {
+        path: PathBuf,
+        writable: bool,
+        why: String,
+    },
+    /// An inaccessible overmount hiding an existing path (an empty
+    /// directory or file with mode 000, read-only).
+    Hide {
+        path: PathBuf,
+        dir: bool,
+        why: String,
+    },
+    /// A directory replaced by a snapshot of itself: the entries that exist
+    /// now are bound back (read-only), so nothing created later appears.
+    Shadow {
+        path: PathBuf,
+        entries: Vec<OsString>,
+        why: String,
+    },
+    /// A fresh tmpfs (the private `/tmp`).
+    Tmpfs {
+        path: PathBuf,
+        writable: bool,
+        why: String,
+    },
+    /// A new `/proc` for the sandbox's pid namespace.
+    Proc,
+    /// A minimal `/dev`: null, zero, full, random, urandom, tty, a private
+    /// devpts with its ptmx, and the fd/stdin/stdout/stderr links.
+    Dev,
+    /// A read-only sysfs of the sandbox's own network namespace.
+    Sys,
+}
+
+/// A path created on the host for the run (a mount point for a protected
+/// name that does not exist) and removed when the run ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Placeholder {
+    pub path: PathBuf,
+    /// A directory (else an empty file).
+    pub dir: bool,
+}
+
+/// A rule the mount tree cannot hold exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    /// The rule, as `explain` names it.
+    pub rule: String,
+    /// Why it cannot be held.
+    pub reason: String,
+    /// The `--allow-weaker` name that accepts running without it.
+    pub weaker: &'static str,
+}
+
+/// The mount tree for one policy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MountPlan {
+    pub ops: Vec<MountOp>,
+    pub placeholders: Vec<Placeholder>,
+    pub blockers: Vec<Blocker>,
+}
+
+/// Names that may stand as empty placeholder directories during a run:
+/// tools treat an empty directory of these names as absent (git's discovery
+/// skips a `.git` directory that is not a repository).
+const DIR_PLACEHOLDERS: &[&str] = &[".git", ".stockade", ".agents", ".codex", "hooks", "info"];
+/// Names that may stand as empty placeholder files during a run.
+const FILE_PLACEHOLDERS: &[&str] = &[".gitmodules", ".gitattributes", ".stockade.toml"];
+
+/// Computes the mount tree. Looks at the file system (what exists, what is
+/// a directory, the entries of shadowed directories) but changes nothing.
+pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
+    let mut plan = MountPlan::default();
+    let root = policy
+        .rules
+        .iter()
+        .filter(|r| r.path == Path::new("/"))
+        .max_by_key(|r| r.access.tie_strength());
+    plan.ops.push(match root {
+        Some(r) if r.access != Access::None => MountOp::RootBind {
+            writable: r.access == Access::Write,
+        },
+        _ => MountOp::RootTmpfs,
+    });
+    let shadows = shadow_dirs(policy);
+    let mut steps: Vec<Step<'_>> = policy
+        .rules
+        .iter()
+        .filter(|r| r.path != Path::new("/"))
+        .map(Step::Rule)
+        .chain(shadows.iter().map(|(dir, why)| Step::Shadow(dir, why)))
+        .collect();
+    // Parents before children; a shadow before the rules beneath it.
+    steps.sort_by(|a, b| a.path().cmp(b.path()).then(a.order().cmp(&b.order())));
+    for step in steps {
+        match step {
+            Step::Shadow(dir, why) => plan.shadow(policy, dir, why),
+            Step::Rule(rule) => plan.rule(policy, rule, &shadows),
+        }
+    }
+    plan.ops.push(MountOp::Proc);
+    plan.ops.push(MountOp::Dev);
+    if policy.network.mode != NetworkMode::Full && matches!(plan.ops[0], MountOp::RootBind { .. }) {
+        // The host's sysfs shows the host's network devices; the sandbox's
+        // own shows those of its network namespace.
+        plan.ops.push(MountOp::Sys);
+    }
+    for glob in &policy.deny_globs {
+        plan.glob(policy, &glob.pattern, &shadows);
+    }
+    plan
+}
+
+enum Step<'a> {
+    Rule(&'a FsRule),
+    Shadow(&'a PathBuf, &'a String),
+}
+
+impl Step<'_> {
+    fn path(&self) -> &Path {
+        match self {
+            Step::Rule(r) => &r.path,
+            Step::Shadow(p, _) => p,
+        }
+    }
+    fn order(&self) -> u8 {
+        match self {
+            Step::Shadow(..) => 0,
+            Step::Rule(r) => 1 + r.access.tie_strength(),
+        }
+    }
+}
+
+/// The access the tree gives `path` from the rules strictly above it.
+fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
+    match path.parent() {
+        Some(parent) => policy.access(parent).access,
+        None => Access::None,
+    }
+}
+
+/// The access the nearest rule above `path` gives through a bind of the
+/// host's tree; `None` when what is above is not the host's (a private
+/// tmpfs), so `path` needs its own bind to show the host's files.
+fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
+    for ancestor in path.ancestors().skip(1) {
+        let here: Vec<&FsRule> = policy.rules.iter().filter(|r| r.path == ancestor).collect();
+        if here.iter().any(|r| r.kind == RuleKind::PrivateTmp) {
+            return None;
+        }
+        if let Some(strongest) = here.iter().max_by_key(|r| r.access.tie_strength()) {
+            return Some(strongest.access);
+        }
+    }
+    None
+}
+
+fn entry_is_dir(path: &Path) -> Option<bool> {
+    std::fs::symlink_metadata(path).ok().map(|m| m.is_dir())
+}
+
+/// Read-only directories that need a snapshot: parents of rules naming a
+/// path that does not exist yet, where only a host process could create it.
+fn shadow_dirs(policy: &ResolvedPolicy) -> Vec<(PathBuf, String)> {
+    let mut dirs: Vec<(PathBuf, String)> = Vec::new();
+    let mut add = |dir: PathBuf, why: String| {
+        if policy.access(&dir).access == Access::Read && !dirs.iter().any(|(d, _)| *d == dir) {
+            dirs.push((dir, why));
+        }
+    };
+    for rule in &policy.rules {
+        let wants_absence =
+            !rule.exists && rule.access != Access::Write && rule.kind != RuleKind::PrivateTmp;
+        if let Some(anchor) = wants_absence.then(|| anchor(&rule.path)).flatten() {
+            add(
+                anchor,
+                format!(
+                    "{} does not exist; nothing created there later may appear",
+                    rule.path.display()
+                ),
+            );
+        }
+    }
+    for glob in &policy.deny_globs {
+        if let Some(anchor) = glob_dir(&glob.pattern).and_then(|dir| anchor(&dir.join("*"))) {
+            add(
+                anchor,
+                format!(
+                    "glob {} must also hold for files created later",
+                    glob.pattern
+                ),
+            );
+        }
+    }
+    dirs
+}
+
+/// The deepest existing directory above a path (the path's parent when it
+/// exists): the directory whose snapshot keeps the path absent.
+fn anchor(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .find(|a| entry_is_dir(a) == Some(true))
+        .map(Path::to_path_buf)
+}
+
+/// The directory of a glob whose only wildcards are in its last component
+/// (`/home/u/.cargo/credentials*` → `/home/u/.cargo`); `None` for `**` or
+/// wildcards in directory names, which a snapshot cannot hold.
+fn glob_dir(pattern: &str) -> Option<PathBuf> {
+    let (dir, name) = pattern.rsplit_once('/')?;
+    let wild = |s: &str| s.contains(['*', '?', '[', '{']);
+    if wild(dir) || name.contains("**") || dir.is_empty() {
+        return None;
+    }
+    Some(PathBuf::from(dir))
+}
+
+impl MountPlan {
+    fn shadow(&mut self, policy: &ResolvedPolicy, dir: &Path, why: &str) {
+        // Entries a glob matches are left out of the snapshot: absent is
+        // as hidden as hidden gets.
+        let hidden = |name: &OsString| policy.deny_globs.iter().any(|g| g.matches(&dir.join(name)));
+        let mut entries: Vec<OsString> = match std::fs::read_dir(dir) {
+            Ok(list) => list
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .filter(|n| !hidden(n))
+                .collect(),
+            Err(e) => {
+                self.blockers.push(Blocker {
+                    rule: format!("shadow {}", dir.display()),
+                    reason: format!("cannot list {} to snapshot it: {e}", dir.display()),
+                    weaker: "created-later",
+                });
+                return;
+            }
+        };
+        entries.sort();
+        self.ops.push(MountOp::Shadow {
+            path: dir.to_path_buf(),
+            entries,
+            why: why.to_string(),
+        });
+    }
+
+    fn rule(&mut self, policy: &ResolvedPolicy, rule: &FsRule, shadows: &[(PathBuf, String)]) {
+        let path = rule.path.clone();
+        let above = inherited(policy, &path);
+        let name = format!("{} {}", rule.access, path.display());
+        if rule.kind == RuleKind::PrivateTmp {
+            if rule.access != Access::None {
+                let why = "the run's private temporary directory".to_string();
+                self.ops.push(MountOp::Tmpfs {
+                    path,
+                    writable: rule.access == Access::Write,
+                    why,
+                });
+            }
+            return;
+        }
+        if host_backed(policy, &path) == Some(rule.access)
+            && !matches!(rule.kind, RuleKind::Protected { .. })
+        {
+            return; // the host tree above already shows exactly this
+        }
+        let dir = entry_is_dir(&path);
+        match (rule.access, dir) {
+            (Access::None, Some(dir)) => {
+                let why = format!("hidden: {}", rule.origin);
+                self.ops.push(MountOp::Hide { path, dir, why });
+            }
+            (Access::None | Access::Read, None) => self.missing(rule, above, shadows, name),
+            (Access::Read | Access::Write, Some(_)) => {
+                if rule.access == above {
+                    // Protected and already read-only: it stays, but it
+                    // must also stay present (a bind pins it).
+                    if rule.access == Access::Read {
+                        return;
+                    }
+                }
+                let why = rule.origin.to_string();
+                self.ops.push(MountOp::Bind {
+                    path,
+                    writable: rule.access == Access::Write,
+                    why,
+                });
+            }
+            (Access::Write, None) => {} // skipped by resolution with a note
+        }
+    }
+
+    /// A `none` or `read` rule on a path that does not exist.
+    fn missing(
+        &mut self,
+        rule: &FsRule,
+        above: Access,
+        shadows: &[(PathBuf, String)],
+        name: String,
+    ) {
+        if above != Access::Write {
+            // Only a host process could create it: the snapshot of its
+            // deepest existing ancestor (if that is shown at all) keeps it
+            // absent.
+            let anchor = anchor(&rule.path);
+            if above == Access::None || shadows.iter().any(|(d, _)| Some(d) == anchor.as_ref()) {
+                return;
+            }
+            self.blockers.push(Blocker {
+                rule: name,
+                reason: format!(
+                    "{} does not exist, and its parent cannot be snapshotted",
+                    rule.path.display()
+                ),
+                weaker: "created-later",
+            });
+            return;
+        }
+        let file_name = rule
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = if DIR_PLACEHOLDERS.contains(&file_name.as_str()) {
+            true
+        } else if FILE_PLACEHOLDERS.contains(&file_name.as_str()) {
+            false
+        } else {
+            self.blockers.push(Blocker {
+                rule: name,
+                reason: format!(
+                    "{} does not exist under a writable directory; stopping the command from creating it \
+                     needs a placeholder, and '{file_name}' has no safe one",
+                    rule.path.display()
+                ),
+                weaker: "created-later",
+            });
+            return;
+        };
+        self.placeholders.push(Placeholder {
+            path: rule.path.clone(),
+            dir,
+        });
+        let why = format!(
+            "placeholder for the missing {}: {}",
+            rule.path.display(),
+            rule.origin
+        );
+        match rule.access {
+            Access::None => self.ops.push(MountOp::Hide {
+                path: rule.path.clone(),
+                dir,
+                why,
+            }),
+            _ => self.ops.push(MountOp::Bind {
+                path: rule.path.clone(),
+                writable: false,
+                why,
+            }),
+        }
+    }
+
+    /// A glob is held when its directory is snapshotted (above), or when
+    /// its directory is not shown at all; otherwise it blocks the run.
+    fn glob(&mut self, policy: &ResolvedPolicy, pattern: &str, shadows: &[(PathBuf, String)]) {
+        if let Some(dir) = glob_dir(pattern) {
+            let anchor = anchor(&dir.join("*"));
+            if shadows.iter().any(|(d, _)| Some(d) == anchor.as_ref())
+                || policy.access(&dir).access == Access::None
+            {
+                return;
+            }
+        }
+        self.blockers.push(Blocker {
+            rule: format!("none glob {pattern}"),
+            reason: "the glob must also hide files created during the run, which the mount tree can do only \
+                     for a single-level glob in a read-only directory"
+                .into(),
+            weaker: "deny-globs",
+        });
+    }
+}

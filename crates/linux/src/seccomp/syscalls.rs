@@ -1,0 +1,166 @@
+//! Syscall numbers and audit architecture of the machine the filter is
+//! compiled for. One table per architecture, from libc's `SYS_*` constants.
+
+/// What the BPF program needs to know about an architecture.
+#[derive(Debug)]
+pub(super) struct Arch {
+    /// `std::env::consts::ARCH`.
+    pub(super) name: &'static str,
+    /// The `AUDIT_ARCH_*` value (`<linux/audit.h>`) the kernel puts in
+    /// `seccomp_data.arch` for this architecture's native syscalls.
+    pub(super) audit_arch: u32,
+    /// Syscall numbers at or above this are another ABI under the same
+    /// `audit_arch` (x86_64's x32) and get `ENOSYS`.
+    pub(super) foreign_numbers_from: Option<u32>,
+    /// Name and number of every syscall a rule may name.
+    syscalls: &'static [(&'static str, libc::c_long)],
+}
+
+impl Arch {
+    /// The number of syscall `name`, if this architecture has it.
+    pub(super) fn number(&self, name: &str) -> Option<u32> {
+        self.syscalls
+            .iter()
+            .find(|(known, _)| *known == name)
+            .and_then(|&(_, nr)| u32::try_from(nr).ok())
+    }
+}
+
+/// The running architecture, if stockade supports it.
+pub(super) fn native() -> Option<&'static Arch> {
+    NATIVE
+}
+
+/// Whether the running architecture has syscall `name`. True on an
+/// unsupported architecture, so that [`super::rules`] still lists the whole
+/// deny list there and [`super::compile`] is the one that fails.
+pub(super) fn exists(name: &str) -> bool {
+    native().is_none_or(|arch| arch.number(name).is_some())
+}
+
+/// `__AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const AUDIT_ARCH_64BIT_LE: u32 = 0x8000_0000 | 0x4000_0000;
+
+#[cfg(target_arch = "x86_64")]
+const NATIVE: Option<&Arch> = Some(&Arch {
+    name: "x86_64",
+    // EM_X86_64. i386 calls (int 0x80, sysenter) carry AUDIT_ARCH_I386;
+    // x32 calls carry this one, with bit 30 set in the number.
+    audit_arch: 62 | AUDIT_ARCH_64BIT_LE,
+    // __X32_SYSCALL_BIT. Native numbers end in the 400s.
+    foreign_numbers_from: Some(0x4000_0000),
+    syscalls: &[
+        // Names libc has for both architectures.
+        ("acct", libc::SYS_acct),
+        ("add_key", libc::SYS_add_key),
+        ("bpf", libc::SYS_bpf),
+        ("chroot", libc::SYS_chroot),
+        ("clone", libc::SYS_clone),
+        ("clone3", libc::SYS_clone3),
+        ("delete_module", libc::SYS_delete_module),
+        ("finit_module", libc::SYS_finit_module),
+        ("fsconfig", libc::SYS_fsconfig),
+        ("fsmount", libc::SYS_fsmount),
+        ("fsopen", libc::SYS_fsopen),
+        ("fspick", libc::SYS_fspick),
+        ("init_module", libc::SYS_init_module),
+        ("io_uring_enter", libc::SYS_io_uring_enter),
+        ("io_uring_register", libc::SYS_io_uring_register),
+        ("io_uring_setup", libc::SYS_io_uring_setup),
+        ("ioctl", libc::SYS_ioctl),
+        ("kexec_load", libc::SYS_kexec_load),
+        ("keyctl", libc::SYS_keyctl),
+        ("lookup_dcookie", libc::SYS_lookup_dcookie),
+        ("mount", libc::SYS_mount),
+        ("mount_setattr", libc::SYS_mount_setattr),
+        ("move_mount", libc::SYS_move_mount),
+        ("name_to_handle_at", libc::SYS_name_to_handle_at),
+        ("open_by_handle_at", libc::SYS_open_by_handle_at),
+        ("open_tree", libc::SYS_open_tree),
+        ("perf_event_open", libc::SYS_perf_event_open),
+        ("personality", libc::SYS_personality),
+        ("pidfd_getfd", libc::SYS_pidfd_getfd),
+        ("pivot_root", libc::SYS_pivot_root),
+        ("process_vm_readv", libc::SYS_process_vm_readv),
+        ("process_vm_writev", libc::SYS_process_vm_writev),
+        ("ptrace", libc::SYS_ptrace),
+        ("quotactl", libc::SYS_quotactl),
+        ("quotactl_fd", libc::SYS_quotactl_fd),
+        ("reboot", libc::SYS_reboot),
+        ("request_key", libc::SYS_request_key),
+        ("setns", libc::SYS_setns),
+        ("socket", libc::SYS_socket),
+        ("socketpair", libc::SYS_socketpair),
+        ("swapoff", libc::SYS_swapoff),
+        ("swapon", libc::SYS_swapon),
+        ("umount2", libc::SYS_umount2),
+        ("unshare", libc::SYS_unshare),
+        ("userfaultfd", libc::SYS_userfaultfd),
+        // x86_64 only, or missing from libc for some aarch64 targets.
+        ("kexec_file_load", libc::SYS_kexec_file_load),
+        ("uselib", libc::SYS_uselib),
+    ],
+});
+
+#[cfg(target_arch = "aarch64")]
+const NATIVE: Option<&Arch> = Some(&Arch {
+    name: "aarch64",
+    // EM_AARCH64. aarch32 compat tasks carry AUDIT_ARCH_ARM.
+    audit_arch: 183 | AUDIT_ARCH_64BIT_LE,
+    foreign_numbers_from: None,
+    syscalls: &[
+        // Names libc has for both architectures.
+        ("acct", libc::SYS_acct),
+        ("add_key", libc::SYS_add_key),
+        ("bpf", libc::SYS_bpf),
+        ("chroot", libc::SYS_chroot),
+        ("clone", libc::SYS_clone),
+        ("clone3", libc::SYS_clone3),
+        ("delete_module", libc::SYS_delete_module),
+        ("finit_module", libc::SYS_finit_module),
+        ("fsconfig", libc::SYS_fsconfig),
+        ("fsmount", libc::SYS_fsmount),
+        ("fsopen", libc::SYS_fsopen),
+        ("fspick", libc::SYS_fspick),
+        ("init_module", libc::SYS_init_module),
+        ("io_uring_enter", libc::SYS_io_uring_enter),
+        ("io_uring_register", libc::SYS_io_uring_register),
+        ("io_uring_setup", libc::SYS_io_uring_setup),
+        ("ioctl", libc::SYS_ioctl),
+        ("kexec_load", libc::SYS_kexec_load),
+        ("keyctl", libc::SYS_keyctl),
+        ("lookup_dcookie", libc::SYS_lookup_dcookie),
+        ("mount", libc::SYS_mount),
+        ("mount_setattr", libc::SYS_mount_setattr),
+        ("move_mount", libc::SYS_move_mount),
+        ("name_to_handle_at", libc::SYS_name_to_handle_at),
+        ("open_by_handle_at", libc::SYS_open_by_handle_at),
+        ("open_tree", libc::SYS_open_tree),
+        ("perf_event_open", libc::SYS_perf_event_open),
+        ("personality", libc::SYS_personality),
+        ("pidfd_getfd", libc::SYS_pidfd_getfd),
+        ("pivot_root", libc::SYS_pivot_root),
+        ("process_vm_readv", libc::SYS_process_vm_readv),
+        ("process_vm_writev", libc::SYS_process_vm_writev),
+        ("ptrace", libc::SYS_ptrace),
+        ("quotactl", libc::SYS_quotactl),
+        ("quotactl_fd", libc::SYS_quotactl_fd),
+        ("reboot", libc::SYS_reboot),
+        ("request_key", libc::SYS_request_key),
+        ("setns", libc::SYS_setns),
+        ("socket", libc::SYS_socket),
+        ("socketpair", libc::SYS_socketpair),
+        ("swapoff", libc::SYS_swapoff),
+        ("swapon", libc::SYS_swapon),
+        ("umount2", libc::SYS_umount2),
+        ("unshare", libc::SYS_unshare),
+        ("userfaultfd", libc::SYS_userfaultfd),
+        // __NR_kexec_file_load of <asm-generic/unistd.h>; libc lacks it for
+        // aarch64 musl. aarch64 has no uselib.
+        ("kexec_file_load", 294),
+    ],
+});
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+const NATIVE: Option<&Arch> = None;

@@ -1,0 +1,382 @@
+//! Starting a command in the sandbox and waiting for it.
+//!
+//! stockade (the parent) clones the sandbox's first process into new user,
+//! mount, pid, ipc and (unless the network is `full`) network namespaces,
+//! writes its uid and gid maps (the caller's own ids, nothing else), and
+//! waits: for the command to end, for `--timeout`, or for a signal.
+//!
+//! # Security
+//!
+//! The first process dies with stockade (`PR_SET_PDEATHSIG`), and its death
+//! kills every process in the sandbox's pid namespace. Signals stockade
+//! receives from another process are forwarded; the whole tree is then
+//! killed after a short grace period. See `child` for what happens inside.
+//!
+//! # Platform specific behavior
+//!
+//! Must be called from a single-threaded process: the sandbox's processes
+//! are forked copies of it and allocate before they exec.
+
+mod caps;
+mod child;
+mod net;
+mod report;
+
+use crate::landlock::LandlockPlan;
+use crate::mounts::MountPlan;
+use crate::seccomp::CompiledFilter;
+use report::Report;
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Everything the sandbox needs, computed before any process is started.
+#[derive(Debug)]
+pub struct Spec {
+    pub mounts: MountPlan,
+    pub landlock: LandlockPlan,
+    pub seccomp: CompiledFilter,
+    /// The command and its arguments.
+    pub argv: Vec<CString>,
+    /// `NAME=VALUE` entries, already filtered by the environment policy.
+    pub env: Vec<CString>,
+    /// Where a command without a `/` is looked for (the sandbox's `PATH`).
+    pub search_path: Vec<PathBuf>,
+    /// The working directory (must exist in the sandbox's tree).
+    pub cwd: PathBuf,
+    /// A new, empty network namespace.
+    pub network_namespace: bool,
+    /// Bring its loopback up (the command may use its own loopback).
+    pub loopback_up: bool,
+    /// `setrlimit` resource and value.
+    pub rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Why a run could not start, or ended badly.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("failed to {action}: {source}")]
+    Os {
+        action: &'static str,
+        source: io::Error,
+    },
+    #[error("{0}")]
+    Setup(String),
+    #[error("command not found: {command}")]
+    NotFound { command: String },
+    #[error("command not executable: {command}: {source}")]
+    NotExecutable { command: String, source: io::Error },
+    #[error("stockade must start sandboxes from a single-threaded process ({threads} threads)")]
+    Threads { threads: usize },
+}
+
+fn os(action: &'static str) -> impl FnOnce(io::Error) -> SpawnError {
+    move |source| SpawnError::Os { action, source }
+}
+
+/// A close-on-exec pipe: (read end, write end).
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 returned two new fds that nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The command exited with this code.
+    Exited(i32),
+    /// The command died of this signal.
+    Signaled(i32),
+    /// `--timeout` expired; the tree was killed.
+    TimedOut,
+    /// stockade was asked to stop (this signal); the tree was killed.
+    Interrupted(i32),
+}
+
+impl Outcome {
+    /// The exit status `stockade run` uses (SPEC section 2).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Exited(code) => code,
+            Outcome::Signaled(signal) | Outcome::Interrupted(signal) => 128 + signal,
+            Outcome::TimedOut => 124,
+        }
+    }
+}
+
+/// A running sandbox.
+#[derive(Debug)]
+pub struct Sandbox {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    report: File,
+}
+
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(1)
+}
+
+/// Starts the command; returns once it is running (its exec succeeded), or
+/// with the reason it could not start.
+pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
+    let threads = thread_count();
+    if threads > 1 {
+        return Err(SpawnError::Threads { threads });
+    }
+    let (sync_read, sync_write) = pipe().map_err(os("create a pipe"))?;
+    let (report_read, report_write) = pipe().map_err(os("create a pipe"))?;
+    let mut flags =
+        libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC;
+    if spec.network_namespace {
+        flags |= libc::CLONE_NEWNET;
+    }
+    // Signals for stockade to handle are blocked from before the clone, so
+    // none is lost; the children set their own masks.
+    let blocked = blocked_set();
+    // SAFETY: blocked is a valid set.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
+    // SAFETY: a fork-like clone (no new stack) in a single-threaded process;
+    // the child runs init_main, which never returns.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
+    if pid == 0 {
+        drop(sync_write);
+        drop(report_read);
+        child::init_main(spec, sync_read, report_write);
+    }
+    if pid < 0 {
+        return Err(SpawnError::Os {
+            action: "create the sandbox's namespaces",
+            source: io::Error::last_os_error(),
+        });
+    }
+    let pid = pid as libc::pid_t;
+    drop(sync_read);
+    drop(report_write);
+    let kill_on_error = |e: SpawnError| {
+        // SAFETY: kill and waitpid on our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        e
+    };
+    write_maps(pid, spec.uid, spec.gid)
+        .map_err(os("map the user into the sandbox"))
+        .map_err(kill_on_error)?;
+    let mut sync = File::from(sync_write);
+    io::Write::write_all(&mut sync, b"1")
+        .map_err(os("start the sandbox"))
+        .map_err(kill_on_error)?;
+    // SAFETY: pidfd_open on our own, not yet reaped child.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        return Err(kill_on_error(SpawnError::Os {
+            action: "watch the sandbox",
+            source: io::Error::last_os_error(),
+        }));
+    }
+    // SAFETY: pidfd_open returned a new fd that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    let mut sandbox = Sandbox {
+        pid,
+        pidfd,
+        report: File::from(report_read),
+    };
+    match Report::read_from(&mut sandbox.report) {
+        Ok(Some(Report::Started)) => Ok(sandbox),
+        Ok(Some(Report::SetupFailed(message))) => Err(kill_on_error(SpawnError::Setup(message))),
+        Ok(Some(Report::ExecFailed(errno))) => {
+            let command = spec.argv[0].to_string_lossy().into_owned();
+            let _ = sandbox.wait(None);
+            Err(match errno {
+                libc::ENOENT => SpawnError::NotFound { command },
+                -1 => SpawnError::Setup(
+                    "the command's process could not be set up (see above)".into(),
+                ),
+                errno => SpawnError::NotExecutable {
+                    command,
+                    source: io::Error::from_raw_os_error(errno),
+                },
+            })
+        }
+        Ok(Some(Report::Exited(_))) | Ok(None) | Err(_) => Err(kill_on_error(SpawnError::Setup(
+            "the sandbox ended before the command started".into(),
+        ))),
+    }
+}
+
+fn blocked_set() -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data initialised by sigemptyset.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is valid; the signals are valid numbers.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        for &signal in child::FORWARDED {
+            libc::sigaddset(&mut set, signal);
+        }
+    }
+    set
+}
+
+fn write_maps(pid: libc::pid_t, uid: u32, gid: u32) -> io::Result<()> {
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    std::fs::write(proc.join("setgroups"), "deny")?;
+    std::fs::write(proc.join("uid_map"), format!("{uid} {uid} 1"))?;
+    std::fs::write(proc.join("gid_map"), format!("{gid} {gid} 1"))
+}
+
+/// Grace period between forwarding a stop signal and killing the tree.
+const GRACE: Duration = Duration::from_secs(2);
+
+impl Sandbox {
+    /// Waits for the command to end, for `timeout`, or for a signal to
+    /// stockade (forwarded, then the tree is killed after a grace period).
+    pub fn wait(mut self, timeout: Option<Duration>) -> Result<Outcome, SpawnError> {
+        let blocked = blocked_set();
+        // SAFETY: blocked is valid; signalfd returns a new fd or -1.
+        let sigfd = unsafe { libc::signalfd(-1, &blocked, libc::SFD_CLOEXEC) };
+        if sigfd < 0 {
+            return Err(SpawnError::Os {
+                action: "watch for signals",
+                source: io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: signalfd returned a new fd that nothing else owns.
+        let sigfd = unsafe { OwnedFd::from_raw_fd(sigfd) };
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut interrupted: Option<(i32, Instant)> = None;
+        let mut timed_out = false;
+        loop {
+            let next = [
+                deadline.filter(|_| !timed_out),
+                interrupted.map(|(_, at)| at),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let wait_ms = next.map_or(-1, |at| {
+                at.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(i32::MAX as u128) as i32
+            });
+            let mut fds = [
+                libc::pollfd {
+                    fd: self.pidfd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: sigfd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: fds is a valid array of two pollfd.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, wait_ms) };
+            if ready < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                return Err(SpawnError::Os {
+                    action: "wait for the sandbox",
+                    source: io::Error::last_os_error(),
+                });
+            }
+            if fds[0].revents != 0 {
+                break;
+            }
+            if fds[1].revents != 0 {
+                let (signal, from_process) = read_signal(&sigfd);
+                if from_process {
+                    // SAFETY: kill on our own child.
+                    unsafe { libc::kill(self.pid, signal) };
+                }
+                interrupted.get_or_insert((signal, Instant::now() + GRACE));
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) && !timed_out {
+                timed_out = true;
+                self.kill();
+            }
+            if interrupted.is_some_and(|(_, at)| now >= at) {
+                self.kill();
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waitpid on our own exited child.
+        unsafe { libc::waitpid(self.pid, &mut status, 0) };
+        let reported = match Report::read_from(&mut self.report) {
+            Ok(Some(Report::Exited(status))) => Some(status),
+            _ => None,
+        };
+        Ok(match (timed_out, interrupted, reported) {
+            (true, _, _) => Outcome::TimedOut,
+            (false, _, Some(status)) if libc::WIFEXITED(status) => {
+                Outcome::Exited(libc::WEXITSTATUS(status))
+            }
+            (false, _, Some(status)) if libc::WIFSIGNALED(status) => {
+                Outcome::Signaled(libc::WTERMSIG(status))
+            }
+            (false, Some((signal, _)), _) => Outcome::Interrupted(signal),
+            _ => {
+                return Err(SpawnError::Setup(
+                    "the sandbox ended without reporting the command's status".into(),
+                ));
+            }
+        })
+    }
+
+    fn kill(&self) {
+        // SAFETY: pidfd_send_signal on our own child's pidfd; killing the
+        // sandbox's first process kills its whole pid namespace.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                0,
+                0,
+            )
+        };
+    }
+}
+
+/// Reads one signal from a signalfd: the number, and whether another
+/// process sent it (rather than the terminal, which signals the command
+/// directly as well).
+fn read_signal(fd: &OwnedFd) -> (i32, bool) {
+    // SAFETY: signalfd_siginfo is plain data.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: info is a writable buffer of `size` bytes.
+    let n = unsafe {
+        libc::read(
+            fd.as_raw_fd(),
+            (&mut info as *mut libc::signalfd_siginfo).cast(),
+            size,
+        )
+    };
+    if n as usize != size {
+        return (libc::SIGTERM, true);
+    }
+    let from_process = info.ssi_code == libc::SI_USER || info.ssi_code == libc::SI_QUEUE;
+    (info.ssi_signo as i32, from_process)
+}

@@ -1,0 +1,188 @@
+//! Network operations: socket families, direct TCP/UDP egress, listening,
+//! unix sockets (pathname and abstract), and the interfaces the probe sees.
+//! Hosts are IP literals only; the probe never resolves names.
+
+use std::ffi::CStr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{self as unix, UnixListener, UnixStream};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::errno::{self, check};
+use crate::{Args, Failure, Op, Outcome, op};
+
+pub(crate) const OPS: &[Op] = &[
+    op("socket", "FAMILY TYPE [PROTOCOL]", 2, 3, socket),
+    op("tcp-connect", "HOST PORT", 2, 2, tcp_connect),
+    op("udp-send", "HOST PORT", 2, 2, udp_send),
+    op("tcp-listen", "HOST PORT", 2, 2, tcp_listen),
+    op("unix-connect", "PATH", 1, 1, unix_connect),
+    op("abstract-connect", "NAME", 1, 1, abstract_connect),
+    op("abstract-listen", "NAME", 1, 1, abstract_listen),
+    op("interfaces", "", 0, 0, interfaces),
+];
+
+/// A name from a table, or a plain number.
+fn lookup(kind: &str, value: &str, table: &[(&str, libc::c_int)]) -> Result<libc::c_int, Failure> {
+    if let Some(&(_, n)) = table.iter().find(|(name, _)| *name == value) {
+        return Ok(n);
+    }
+    value
+        .parse()
+        .map_err(|_| Failure::Usage(format!("unknown {kind} {value:?}")))
+}
+
+const FAMILIES: &[(&str, libc::c_int)] = &[
+    ("unix", libc::AF_UNIX),
+    ("inet", libc::AF_INET),
+    ("inet6", libc::AF_INET6),
+    ("packet", libc::AF_PACKET),
+    ("netlink", libc::AF_NETLINK),
+    ("vsock", libc::AF_VSOCK),
+    ("bluetooth", libc::AF_BLUETOOTH),
+];
+
+const TYPES: &[(&str, libc::c_int)] = &[
+    ("stream", libc::SOCK_STREAM),
+    ("dgram", libc::SOCK_DGRAM),
+    ("raw", libc::SOCK_RAW),
+    ("seqpacket", libc::SOCK_SEQPACKET),
+];
+
+const PROTOCOLS: &[(&str, libc::c_int)] = &[
+    ("icmp", libc::IPPROTO_ICMP),
+    ("icmpv6", libc::IPPROTO_ICMPV6),
+    ("tcp", libc::IPPROTO_TCP),
+    ("udp", libc::IPPROTO_UDP),
+    ("sctp", libc::IPPROTO_SCTP),
+    // IPPROTO_MPTCP.
+    ("mptcp", 262),
+];
+
+/// `socket(FAMILY, TYPE|SOCK_CLOEXEC, PROTOCOL)`. Without PROTOCOL, raw inet
+/// sockets use ICMP (ICMPv6) and everything else 0. `{"protocol"}`.
+fn socket(a: &Args) -> Outcome {
+    let family = lookup("family", a.str(0)?, FAMILIES)?;
+    let kind = lookup("type", a.str(1)?, TYPES)?;
+    let protocol = match (a.len(), family, kind) {
+        (3, ..) => lookup("protocol", a.str(2)?, PROTOCOLS)?,
+        (_, libc::AF_INET, libc::SOCK_RAW) => libc::IPPROTO_ICMP,
+        (_, libc::AF_INET6, libc::SOCK_RAW) => libc::IPPROTO_ICMPV6,
+        _ => 0,
+    };
+    // SAFETY: socket takes no pointers.
+    let fd = check(unsafe { libc::socket(family, kind | libc::SOCK_CLOEXEC, protocol) })?;
+    errno::close(fd);
+    Ok(vec![("protocol", Value::from(protocol))])
+}
+
+/// HOST (an IP literal, optionally in brackets) and PORT.
+fn address(a: &Args) -> Result<SocketAddr, Failure> {
+    let host = a.str(0)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| Failure::Usage(format!("not an IP literal: {host:?}")))?;
+    Ok(SocketAddr::new(ip, a.num(1)?))
+}
+
+/// Non-blocking `connect` + `poll` with a 2 s timeout (ETIMEDOUT).
+fn tcp_connect(a: &Args) -> Outcome {
+    TcpStream::connect_timeout(&address(a)?, Duration::from_secs(2))?;
+    Ok(vec![])
+}
+
+/// Sends one datagram from an ephemeral port of the same family: `{"bytes"}`.
+fn udp_send(a: &Args) -> Outcome {
+    let target = address(a)?;
+    let any: IpAddr = match target {
+        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let socket = UdpSocket::bind(SocketAddr::new(any, 0))?;
+    let sent = socket.send_to(b"stockade-probe\n", target)?;
+    Ok(vec![("bytes", Value::from(sent))])
+}
+
+/// `bind` + `listen`, closed again at once: `{"port"}` (the one bound, useful
+/// with PORT 0).
+fn tcp_listen(a: &Args) -> Outcome {
+    let listener = TcpListener::bind(address(a)?)?;
+    Ok(vec![("port", Value::from(listener.local_addr()?.port()))])
+}
+
+fn unix_connect(a: &Args) -> Outcome {
+    UnixStream::connect(a.path(0))?;
+    Ok(vec![])
+}
+
+fn abstract_address(a: &Args) -> Result<unix::SocketAddr, Failure> {
+    Ok(unix::SocketAddr::from_abstract_name(a.bytes(0))?)
+}
+
+/// Connects to the abstract unix socket `"\0NAME"`.
+fn abstract_connect(a: &Args) -> Outcome {
+    UnixStream::connect_addr(&abstract_address(a)?)?;
+    Ok(vec![])
+}
+
+/// Binds and listens on the abstract unix socket `"\0NAME"`, closed at once.
+fn abstract_listen(a: &Args) -> Outcome {
+    UnixListener::bind_addr(&abstract_address(a)?)?;
+    Ok(vec![])
+}
+
+/// `{"entries": [interface names, sorted], "source": "getifaddrs" | "sysfs"}`.
+/// getifaddrs (netlink) describes the probe's own network namespace;
+/// /sys/class/net, the fallback, that of whoever mounted sysfs.
+fn interfaces(_: &Args) -> Outcome {
+    let (mut names, source) = match getifaddrs_names() {
+        Ok(names) => (names, "getifaddrs"),
+        Err(failure) => match std::fs::read_dir("/sys/class/net") {
+            Ok(dir) => (
+                dir.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect(),
+                "sysfs",
+            ),
+            Err(_) => return Err(failure),
+        },
+    };
+    names.sort();
+    names.dedup();
+    Ok(vec![
+        ("entries", Value::from(names)),
+        ("source", Value::from(source)),
+    ])
+}
+
+fn getifaddrs_names() -> Result<Vec<String>, Failure> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: `list` is a live out-pointer.
+    check(unsafe { libc::getifaddrs(&mut list) })?;
+    let mut names = Vec::new();
+    let mut cursor = list;
+    while !cursor.is_null() {
+        // SAFETY: `cursor` is a node of the list getifaddrs returned, which
+        // stays valid until freeifaddrs below; ifa_name is a C string.
+        unsafe {
+            let entry = &*cursor;
+            if !entry.ifa_name.is_null() {
+                names.push(
+                    CStr::from_ptr(entry.ifa_name)
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+            cursor = entry.ifa_next;
+        }
+    }
+    // SAFETY: `list` came from getifaddrs and is freed exactly once.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(names)
+}

@@ -1,0 +1,95 @@
+//! Running a command under a resolved policy.
+
+use crate::error::Error;
+use crate::load::Loaded;
+use crate::plan::EnforcementPlan;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// What to run, and how.
+#[derive(Clone, Debug, Default)]
+pub struct RunRequest {
+    /// The command and its arguments.
+    pub argv: Vec<String>,
+    /// Kill the whole tree after this long (exit 124).
+    pub timeout: Option<Duration>,
+    /// Blockers the user accepts (`--allow-weaker`).
+    pub allow_weaker: Vec<String>,
+}
+
+/// The record `stockade run --json` prints (SPEC section 2).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    /// The exit status `stockade run` uses.
+    pub exit_code: i32,
+    /// The signal the command died of, if it did.
+    pub signal: Option<i32>,
+    /// Whether `--timeout` expired.
+    pub timed_out: bool,
+    /// Wall-clock time of the run.
+    pub duration_ms: u64,
+    /// What the sandbox refused and observed (none are collected yet).
+    pub denials: Vec<serde_json::Value>,
+    /// What was actually applied.
+    pub enforcement: EnforcementPlan,
+}
+
+/// Runs the command; refuses (exit 125) when the plan has blockers left.
+pub fn run(loaded: &Loaded, request: &RunRequest) -> Result<RunRecord, Error> {
+    let plan = crate::plan::plan(&loaded.policy, &request.allow_weaker);
+    if let Some(blocker) = plan.blockers.first() {
+        let hint = match &blocker.weaker {
+            Some(name) => format!(
+                "{}; or pass --allow-weaker {name} to run without it",
+                blocker.hint
+            ),
+            None => blocker.hint.clone(),
+        };
+        return Err(Error::Unenforceable {
+            rule: if blocker.rule == "*" {
+                "the policy".into()
+            } else {
+                blocker.rule.clone()
+            },
+            reason: blocker.reason.clone(),
+            hint,
+        });
+    }
+    let start = Instant::now();
+    let env = environment(loaded);
+    let outcome = crate::backend::run(loaded, &plan, request, env)?;
+    Ok(RunRecord {
+        exit_code: outcome.exit_code,
+        signal: outcome.signal,
+        timed_out: outcome.timed_out,
+        duration_ms: start.elapsed().as_millis() as u64,
+        denials: Vec::new(),
+        enforcement: plan,
+    })
+}
+
+/// How a command ended, as the backends report it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ended {
+    pub exit_code: i32,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+}
+
+/// The command's environment: the policy's filter over this process's
+/// environment, and `TMPDIR` pointing at the private `/tmp`.
+fn environment(loaded: &Loaded) -> Vec<(String, String)> {
+    let host = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let mut env = loaded.policy.env.apply(host);
+    let private_tmp = loaded.policy.rules.iter().any(|r| {
+        r.kind == stockade_policy::RuleKind::PrivateTmp
+            && r.access == stockade_policy::Access::Write
+    });
+    env.retain(|(k, _)| k != "TMPDIR" || !private_tmp);
+    if private_tmp {
+        env.push(("TMPDIR".into(), "/tmp".into()));
+        env.sort();
+    }
+    env
+}
