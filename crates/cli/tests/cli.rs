@@ -63,6 +63,9 @@ impl Tree {
             .unwrap()
             .replace(self.root.to_str().unwrap(), "$ROOT");
         let mut value: Value = serde_json::from_str(&text).unwrap();
+        // The plan depends on the machine (kernel ABI, the real home's
+        // entries); it is tested on its own, not by the goldens.
+        value.as_object_mut().unwrap().remove("plan");
         let rules = value["policy"]["rules"].as_array_mut().unwrap();
         for rule in rules.iter_mut() {
             if !rule["path"].as_str().unwrap().starts_with("$ROOT") {
@@ -330,14 +333,25 @@ fn bad_options_exit_125() {
 }
 
 #[test]
-fn run_refuses_while_there_is_no_backend() {
+fn run_runs_the_command_in_the_workspace() {
     let t = Tree::new();
-    assert_fails(
-        &t,
-        &["run", "--", "touch", "created-by-run"],
-        "no backend on this platform yet",
+    let out = t.stockade(&[
+        "run",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo hi > created-by-run; exit 3",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(125) && std::env::var_os("STOCKADE_TEST_MUST_ENFORCE").is_none() {
+        eprintln!("skipped: the sandbox cannot run here: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(t.root.join("ws/created-by-run")).unwrap(),
+        "hi\n"
     );
-    assert!(!t.root.join("ws/created-by-run").exists(), "nothing ran");
 }
 
 #[test]
@@ -359,8 +373,10 @@ fn explain_human_output_names_origins() {
         text.contains("<built-in>:6:1 (profile 'read-only')"),
         "{text}"
     );
+    assert!(text.contains("enforcement on linux"), "{text}");
     assert!(
-        text.contains("blocked: *: no backend on this platform yet"),
+        text.contains("blocked: none ")
+            && text.contains("ws/out does not exist under a writable directory"),
         "{text}"
     );
 }
