@@ -36,35 +36,39 @@ pub struct RunRecord {
 
 /// Runs the command; refuses (exit 125) when the plan has blockers left.
 pub fn run(loaded: &Loaded, request: &RunRequest) -> Result<RunRecord, Error> {
-    let plan = crate::plan::plan(&loaded.policy, &request.allow_weaker);
-    if let Some(blocker) = plan.blockers.first() {
-        let hint = match &blocker.weaker {
-            Some(name) => format!(
-                "{}; or pass --allow-weaker {name} to run without it",
-                blocker.hint
-            ),
-            None => blocker.hint.clone(),
-        };
-        return Err(Error::Unenforceable {
-            rule: if blocker.rule == "*" {
-                "the policy".into()
-            } else {
-                blocker.rule.clone()
-            },
-            reason: blocker.reason.clone(),
-            hint,
-        });
-    }
     let start = Instant::now();
-    let env = environment(loaded);
-    let outcome = crate::backend::run(loaded, &plan, request, env)?;
+    let (ended, enforcement) = crate::backend::run(loaded, request, environment(loaded))?;
     Ok(RunRecord {
-        exit_code: outcome.exit_code,
-        signal: outcome.signal,
-        timed_out: outcome.timed_out,
+        exit_code: ended.exit_code,
+        signal: ended.signal,
+        timed_out: ended.timed_out,
         duration_ms: start.elapsed().as_millis() as u64,
         denials: Vec::new(),
-        enforcement: plan,
+        enforcement,
+    })
+}
+
+/// The error for the first blocker left in `plan`, if any: exit 125 naming
+/// the rule, with the `--allow-weaker` name that would waive it.
+pub(crate) fn refuse_blocked(plan: &EnforcementPlan) -> Result<(), Error> {
+    let Some(blocker) = plan.blockers.first() else {
+        return Ok(());
+    };
+    let hint = match &blocker.weaker {
+        Some(name) => format!(
+            "{}; or pass --allow-weaker {name} to run without it",
+            blocker.hint
+        ),
+        None => blocker.hint.clone(),
+    };
+    Err(Error::Unenforceable {
+        rule: if blocker.rule == "*" {
+            "the policy".into()
+        } else {
+            blocker.rule.clone()
+        },
+        reason: blocker.reason.clone(),
+        hint,
     })
 }
 

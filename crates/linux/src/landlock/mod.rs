@@ -5,7 +5,7 @@
 //! same places, then layers Landlock on it as defense in depth. This module
 //! is a plan and its application:
 //!
-//! 1. [`plan`] (pure data, no privileges): which paths get which rights at
+//! 1. [`plan()`] (pure data, no privileges): which paths get which rights at
 //!    the kernel's ABI. `explain` prints it and tests assert on it.
 //! 2. [`prepare`]: in the sandbox's mount namespace after the mounts exist,
 //!    creates the ruleset and adds one rule per path, opening each path in

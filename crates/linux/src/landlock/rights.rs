@@ -1,7 +1,7 @@
 //! Landlock filesystem access rights by their UAPI names, the ABI that
 //! brought each, and which of them stockade grants for each access level.
 //!
-//! This table is the only place that knows the mapping; [`super::plan`]
+//! This table is the only place that knows the mapping; [`super::plan()`]
 //! reads it to write a plan and [`super::prepare`] reads it back to turn the
 //! names of a plan into kernel bits.
 

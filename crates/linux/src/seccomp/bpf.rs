@@ -38,9 +38,8 @@ pub(super) const ARCH: u32 = 4;
 /// `args[0]`; each argument is 8 bytes.
 pub(super) const ARGS: u32 = 16;
 
-// Both supported architectures are little-endian: an argument's low 32 bits
-// are its first word.
-const _: () = assert!(cfg!(target_endian = "little"));
+// `syscalls.rs` has an `Arch` for little-endian machines only, where an
+// argument's low 32 bits are its first word (`ARGS + 8 * arg`).
 
 /// The kernel's limit on a filter's length (`BPF_MAXINSNS`).
 const MAX_INSTRUCTIONS: usize = 4096;

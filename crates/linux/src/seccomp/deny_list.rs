@@ -271,7 +271,7 @@ const AF_XDP: u32 = 44;
 /// The families [`SocketPolicy::Any`] still refuses. `AF_NETLINK` is not
 /// among them: glibc's `getaddrinfo` and `ip` need it, and in the sandbox's
 /// network namespace it sees only that namespace.
-const REFUSED_FAMILIES: &[(u32, &str)] = &[
+pub(super) const REFUSED_FAMILIES: &[(u32, &str)] = &[
     (
         libc::AF_PACKET as u32,
         "AF_PACKET: raw link-layer frames, a long line of kernel exploits (19, 22)",

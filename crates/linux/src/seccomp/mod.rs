@@ -17,24 +17,24 @@
 //! # The program
 //!
 //! ```text
-//!       ld  seccomp_data.arch
-//!       jeq AUDIT_ARCH_<native>, +1     ; x86_64: AUDIT_ARCH_X86_64
-//!       ret KILL_PROCESS                ; i386 int 0x80 / sysenter, aarch32
-//!       ld  seccomp_data.nr
-//!       jge 0x40000000, +0, +1          ; x86_64 only: the x32 ABI
-//!       ret ERRNO(ENOSYS)
-//!       jeq __NR_ptrace, +0, +1         ; one block per refused syscall
-//!       ret ERRNO(EPERM)
-//!       jeq __NR_ioctl, +0, +7          ; a block with argument tests
-//!       ld  args[1] (low 32 bits)
-//!       jeq TIOCSTI, +0, +1
-//!       ret ERRNO(EPERM)
-//!       ld  args[1] (low 32 bits)
-//!       jeq TIOCLINUX, +0, +1
-//!       ret ERRNO(EPERM)
-//!       ret ALLOW
-//!       ...
-//!       ret ALLOW
+//!     ld  seccomp_data.arch
+//!     jeq AUDIT_ARCH_<native>, +1, +0   ; x86_64: AUDIT_ARCH_X86_64
+//!     ret KILL_PROCESS                  ; i386 int 0x80 / sysenter, aarch32
+//!     ld  seccomp_data.nr
+//!     jge 0x40000000, +0, +1            ; x86_64 only: the x32 ABI
+//!     ret ERRNO(ENOSYS)
+//!     jeq __NR_ptrace, +0, +1           ; one block per refused syscall
+//!     ret ERRNO(EPERM)
+//!     jeq __NR_ioctl, +0, +7            ; a block with argument tests
+//!     ld  args[1] (low 32 bits)
+//!     jeq TIOCSTI, +0, +1
+//!     ret ERRNO(EPERM)
+//!     ld  args[1] (low 32 bits)
+//!     jeq TIOCLINUX, +0, +1
+//!     ret ERRNO(EPERM)
+//!     ret ALLOW                         ; ioctl with any other request
+//!     ...
+//!     ret ALLOW                         ; every syscall without a rule
 //! ```
 //!
 //! seccompiler 0.5 cannot express this filter: its `SeccompFilter` has one
@@ -68,6 +68,12 @@
 //! the mount tree's and Landlock's job), limit resources, or look at memory
 //! that arguments point to (seccomp cannot; hence `clone3` is refused whole).
 //! Descriptors the command inherits keep working.
+//!
+//! What it costs inside the sandbox: debuggers and tracers (`gdb`,
+//! `strace`: `ptrace`), nested sandboxes and containers (`bwrap`, `podman`,
+//! Chromium's namespace sandbox: `unshare`/`clone` with namespace flags;
+//! Chromium then needs `--no-sandbox`), `io_uring` users (which fall back to
+//! epoll where they can), and `setarch`.
 //!
 //! # Platform specific behavior
 //!
@@ -179,7 +185,7 @@ pub enum Condition {
 }
 
 /// The BPF program [`compile`] built, ready for [`install`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CompiledFilter {
     program: Vec<libc::sock_filter>,
 }

@@ -1,5 +1,13 @@
 //! Syscall numbers and audit architecture of the machine the filter is
 //! compiled for. One table per architecture, from libc's `SYS_*` constants.
+//! Only little-endian x86_64 and aarch64 have one.
+#![cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_endian = "little")
+    )),
+    allow(dead_code)
+)]
 
 /// What the BPF program needs to know about an architecture.
 #[derive(Debug)]
@@ -39,7 +47,10 @@ pub(super) fn exists(name: &str) -> bool {
 }
 
 /// `__AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_endian = "little")
+))]
 const AUDIT_ARCH_64BIT_LE: u32 = 0x8000_0000 | 0x4000_0000;
 
 #[cfg(target_arch = "x86_64")]
@@ -103,7 +114,7 @@ const NATIVE: Option<&Arch> = Some(&Arch {
     ],
 });
 
-#[cfg(target_arch = "aarch64")]
+#[cfg(all(target_arch = "aarch64", target_endian = "little"))]
 const NATIVE: Option<&Arch> = Some(&Arch {
     name: "aarch64",
     // EM_AARCH64. aarch32 compat tasks carry AUDIT_ARCH_ARM.
@@ -162,5 +173,11 @@ const NATIVE: Option<&Arch> = Some(&Arch {
     ],
 });
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+// Anything else, big-endian aarch64 included: the BPF program reads an
+// argument's low 32 bits as its first word, which holds on little-endian
+// machines only.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_endian = "little")
+)))]
 const NATIVE: Option<&Arch> = None;

@@ -11,7 +11,11 @@ use stockade_linux::spawn::{Outcome, SpawnError};
 use stockade_policy::ResolvedPolicy;
 
 pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> EnforcementPlan {
-    let linux = backend::plan(policy);
+    enforcement(&backend::plan(policy), allow_weaker)
+}
+
+/// The generic view of a Linux plan, with the user's waivers applied.
+fn enforcement(linux: &backend::LinuxPlan, allow_weaker: &[String]) -> EnforcementPlan {
     let hint = |b: &stockade_linux::mounts::Blocker| match b.weaker {
         "landlock" | "seccomp" => {
             "run 'stockade check' for what this machine lacks and how to fix it".to_string()
@@ -43,10 +47,10 @@ pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> Enforcem
     EnforcementPlan {
         platform: PLATFORM,
         backend: Some("linux-namespaces".into()),
-        items: items(&linux),
+        items: items(linux),
         blockers,
         waived,
-        details: serde_json::to_value(&linux).unwrap_or(serde_json::Value::Null),
+        details: serde_json::to_value(linux).unwrap_or(serde_json::Value::Null),
     }
 }
 
@@ -112,20 +116,13 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
 
 pub(crate) fn run(
     loaded: &crate::Loaded,
-    _plan: &EnforcementPlan,
     request: &crate::RunRequest,
     env: Vec<(String, String)>,
-) -> Result<crate::run::Ended, crate::Error> {
+) -> Result<(crate::run::Ended, EnforcementPlan), crate::Error> {
     let policy = &loaded.policy;
     let linux = backend::plan(policy);
-    let still_blocked = linux.unwaived(&request.allow_weaker).next().cloned();
-    if let Some(b) = still_blocked {
-        return Err(crate::Error::Unenforceable {
-            rule: b.rule,
-            reason: b.reason,
-            hint: "run 'stockade explain'".into(),
-        });
-    }
+    let plan = enforcement(&linux, &request.allow_weaker);
+    crate::run::refuse_blocked(&plan)?;
     let run = backend::RunRequest {
         argv: request.argv.clone(),
         env,
@@ -151,14 +148,15 @@ pub(crate) fn run(
             hint: "run 'stockade check' for what this machine offers".into(),
         },
     })?;
-    Ok(crate::run::Ended {
+    let ended = crate::run::Ended {
         exit_code: outcome.exit_code(),
         signal: match outcome {
             Outcome::Signaled(s) => Some(s),
             _ => None,
         },
         timed_out: outcome == Outcome::TimedOut,
-    })
+    };
+    Ok((ended, plan))
 }
 
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {

@@ -20,17 +20,18 @@ pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> Enforcem
     current::plan(policy, allow_weaker)
 }
 
-/// Runs a command with this platform's backend (the plan has no blockers).
+/// Plans once, refuses if anything is still blocked, and runs the command
+/// with this platform's backend; returns how it ended and what was applied.
 pub(crate) fn run(
     loaded: &crate::Loaded,
-    plan: &EnforcementPlan,
     request: &crate::RunRequest,
     env: Vec<(String, String)>,
-) -> Result<crate::run::Ended, crate::Error> {
-    current::run(loaded, plan, request, env)
+) -> Result<(crate::run::Ended, EnforcementPlan), crate::Error> {
+    current::run(loaded, request, env)
 }
 
-/// What this machine offers, from this platform's backend.
+/// What this machine offers, from this platform's backend, with a verdict
+/// for each given profile.
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {
     current::check(profiles)
 }

@@ -17,17 +17,12 @@ pub(crate) fn plan(_policy: &ResolvedPolicy, _allow_weaker: &[String]) -> Enforc
 }
 
 pub(crate) fn run(
-    _loaded: &crate::Loaded,
-    _plan: &EnforcementPlan,
-    _request: &crate::RunRequest,
+    loaded: &crate::Loaded,
+    request: &crate::RunRequest,
     _env: Vec<(String, String)>,
-) -> Result<crate::run::Ended, crate::Error> {
-    let blocker = no_backend_yet();
-    Err(crate::Error::Unenforceable {
-        rule: "the policy".into(),
-        reason: blocker.reason,
-        hint: blocker.hint,
-    })
+) -> Result<(crate::run::Ended, EnforcementPlan), crate::Error> {
+    crate::run::refuse_blocked(&plan(&loaded.policy, &request.allow_weaker))?;
+    unreachable!("a platform without a backend always has a blocker")
 }
 
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {
