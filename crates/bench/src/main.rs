@@ -5,6 +5,7 @@
 //! Usage: `stockade-bench [--iterations N] [--stockade PATH]`
 
 mod policy;
+mod run;
 mod stats;
 
 use std::path::PathBuf;
@@ -61,7 +62,8 @@ fn main() {
         "{:<58} {:>12} {:>12} {:>10}",
         "figure", "median", "target", "verdict"
     );
-    let figures = policy::figures(options.iterations, &options.stockade);
+    let mut figures = policy::figures(options.iterations, &options.stockade);
+    figures.extend(run::figures(options.iterations, &options.stockade));
     let mut failed = 0;
     for figure in &figures {
         println!("{figure}");

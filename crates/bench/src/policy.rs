@@ -61,6 +61,19 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
             .expect("policy resolves");
         assert!(policy.rules.len() >= 1000, "all rules resolved");
     });
+    let with_plan = sample(iterations, || {
+        let file = PolicyFile::parse(SourceText::new(
+            Source::File {
+                path: file_path.clone(),
+            },
+            text.clone(),
+        ))
+        .expect("policy parses");
+        let policy = resolve(Some(&file), Some("bench"), &Overrides::default(), &ctx)
+            .expect("policy resolves");
+        let plan = stockade::plan(&policy, &[]);
+        assert!(!plan.items.is_empty(), "a plan");
+    });
     let parse_only = sample(iterations, || {
         PolicyFile::parse(SourceText::new(
             Source::File {
@@ -79,6 +92,11 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
         Figure::new(
             "1000-rule policy: parse + resolve (in process)",
             &in_process,
+            Target::AtMost(Duration::from_millis(10)),
+        ),
+        Figure::new(
+            "1000-rule policy: parse + resolve + enforcement plan",
+            &with_plan,
             Target::AtMost(Duration::from_millis(10)),
         ),
     ];

@@ -27,6 +27,10 @@ pub fn median(samples: &[Duration]) -> Duration {
 pub enum Target {
     /// An absolute upper bound.
     AtMost(Duration),
+    /// At most this multiple of a baseline measured in the same run.
+    RatioAtMost { baseline: Duration, ratio: f64 },
+    /// At most this many KiB.
+    KibAtMost { kib: i64, limit: i64 },
 }
 
 /// One reported figure.
@@ -49,24 +53,64 @@ impl Figure {
         }
     }
 
+    /// A ratio figure: `samples` against a baseline's median.
+    pub fn ratio(
+        name: impl Into<String>,
+        samples: &[Duration],
+        baseline: Duration,
+        ratio: f64,
+    ) -> Figure {
+        Figure::new(name, samples, Target::RatioAtMost { baseline, ratio })
+    }
+
+    /// A memory figure.
+    pub fn memory(name: impl Into<String>, kib: i64, limit: i64) -> Figure {
+        let zero = [Duration::ZERO];
+        Figure::new(name, &zero, Target::KibAtMost { kib, limit })
+    }
+
+    fn measured_ratio(&self) -> Option<f64> {
+        match self.target {
+            Target::RatioAtMost { baseline, .. } => {
+                Some(self.median.as_secs_f64() / baseline.as_secs_f64().max(1e-9))
+            }
+            _ => None,
+        }
+    }
+
     pub fn meets_target(&self) -> bool {
         match self.target {
             Target::AtMost(limit) => self.median <= limit,
+            Target::RatioAtMost { ratio, .. } => self.measured_ratio().is_some_and(|r| r <= ratio),
+            Target::KibAtMost { kib, limit } => kib <= limit,
         }
     }
 }
 
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let target = match self.target {
-            Target::AtMost(limit) => format!("<= {:.1?}", limit),
-        };
         let verdict = if self.meets_target() { "ok" } else { "MISSED" };
-        let median = format!("{:.2?}", self.median);
+        let (value, target, extra) = match self.target {
+            Target::AtMost(limit) => (
+                format!("{:.2?}", self.median),
+                format!("<= {limit:.1?}"),
+                format!("(p90 {:.2?})", self.p90),
+            ),
+            Target::RatioAtMost { baseline, ratio } => (
+                format!("{:.2}x", self.measured_ratio().unwrap_or(f64::NAN)),
+                format!("<= {ratio:.1}x"),
+                format!("({:.2?} vs {:.2?})", self.median, baseline),
+            ),
+            Target::KibAtMost { kib, limit } => (
+                format!("{:.1}MiB", kib as f64 / 1024.0),
+                format!("<= {:.0}MiB", limit as f64 / 1024.0),
+                String::new(),
+            ),
+        };
         write!(
             f,
-            "{:<58} {median:>12} {target:>12} {verdict:>10}  (p90 {:.2?})",
-            self.name, self.p90
+            "{:<58} {value:>12} {target:>12} {verdict:>10}  {extra}",
+            self.name
         )
     }
 }

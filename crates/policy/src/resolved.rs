@@ -235,8 +235,9 @@ impl ResolvedPolicy {
         decide(path, |at| self.rules_at(at), &self.deny_globs)
     }
 
-    /// The rules naming exactly `path` (`rules` is sorted by path).
-    fn rules_at(&self, path: &Path) -> &[FsRule] {
+    /// The rules naming exactly `path`, weakest first (a binary search:
+    /// `rules` is sorted by path).
+    pub fn rules_at(&self, path: &Path) -> &[FsRule] {
         let start = self.rules.partition_point(|r| r.path.as_path() < path);
         let len = self.rules[start..]
             .iter()

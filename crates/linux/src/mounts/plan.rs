@@ -101,6 +101,24 @@ const FILE_PLACEHOLDERS: &[&str] = &[".gitmodules", ".gitattributes", ".stockade
 /// Computes the mount tree. Looks at the file system (what exists, what is
 /// a directory, the entries of shadowed directories) but changes nothing.
 pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
+    IS_DIR.with(|c| c.borrow_mut().clear());
+    // What resolution found missing needs no second look.
+    IS_DIR.with(|c| {
+        let mut cache = c.borrow_mut();
+        for rule in policy
+            .rules
+            .iter()
+            .filter(|r| !r.exists && r.kind != RuleKind::PrivateTmp)
+        {
+            cache.insert(rule.path.clone(), None);
+        }
+    });
+    let plan = plan_uncached(policy);
+    IS_DIR.with(|c| c.borrow_mut().clear());
+    plan
+}
+
+fn plan_uncached(policy: &ResolvedPolicy) -> MountPlan {
     let mut plan = MountPlan::default();
     let root = policy
         .rules
@@ -175,7 +193,7 @@ fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
 /// tmpfs), so `path` needs its own bind to show the host's files.
 fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
     for ancestor in path.ancestors().skip(1) {
-        let here: Vec<&FsRule> = policy.rules.iter().filter(|r| r.path == ancestor).collect();
+        let here = policy.rules_at(ancestor);
         if here.iter().any(|r| r.kind == RuleKind::PrivateTmp) {
             return None;
         }
@@ -186,8 +204,21 @@ fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
     None
 }
 
+thread_local! {
+    /// `lstat` answers for one `plan` call: rules share their ancestors.
+    static IS_DIR: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<bool>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether `path` is a directory (`None`: it does not exist), cached for
+/// the current `plan` call.
 fn entry_is_dir(path: &Path) -> Option<bool> {
-    std::fs::symlink_metadata(path).ok().map(|m| m.is_dir())
+    if let Some(hit) = IS_DIR.with(|c| c.borrow().get(path).copied()) {
+        return hit;
+    }
+    let answer = std::fs::symlink_metadata(path).ok().map(|m| m.is_dir());
+    IS_DIR.with(|c| c.borrow_mut().insert(path.to_path_buf(), answer));
+    answer
 }
 
 /// Read-only directories that need a snapshot: parents of rules naming a

@@ -1,0 +1,114 @@
+//! SPEC 8 / issue figures for `stockade run`, measured side by side:
+//! the workspace profile with network off running `/bin/true`, against the
+//! bare command and against `bwrap` with an equivalent argument list; and
+//! the peak resident memory of `stockade run`.
+
+use crate::stats::{Figure, median, sample};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn quiet(cmd: &mut Command) -> &mut Command {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+}
+
+fn time(iterations: usize, mut make: impl FnMut() -> Command) -> Option<Vec<Duration>> {
+    let ok = quiet(&mut make()).status().ok()?.success();
+    if !ok {
+        return None;
+    }
+    Some(sample(iterations, || {
+        let _ = quiet(&mut make()).status();
+    }))
+}
+
+/// Peak resident set of a command and its waited-for children, in KiB.
+fn peak_rss_kib(mut cmd: Command) -> Option<i64> {
+    let mut child = quiet(&mut cmd).spawn().ok()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data filled by wait4 for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child; status and usage are valid out-pointers.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let _ = child.try_wait();
+    (waited == pid).then_some(usage.ru_maxrss)
+}
+
+pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    if !stockade.is_file() {
+        return figures;
+    }
+    // The workspace: not under /tmp (the sandbox's private /tmp) nor any
+    // path the workspace profile hides.
+    let base = std::env::current_dir()
+        .unwrap_or_else(|_| ".".into())
+        .join("target");
+    let _ = std::fs::create_dir_all(&base);
+    let Ok(dir) = tempfile::tempdir_in(&base) else {
+        return figures;
+    };
+    let ws = dir.path().to_path_buf();
+    let bare = time(iterations, || Command::new("/bin/true"));
+    let run = time(iterations, || {
+        let mut c = Command::new(stockade);
+        c.args(["run", "--", "/bin/true"]).current_dir(&ws);
+        c
+    });
+    let (Some(bare), Some(run)) = (bare, run) else {
+        eprintln!(
+            "note: `stockade run -- /bin/true` does not work here (see `stockade check`); run figures skipped"
+        );
+        return figures;
+    };
+    figures.push(Figure::ratio(
+        "`stockade run -- /bin/true` vs bare (workspace, network off)",
+        &run,
+        median(&bare),
+        2.0,
+    ));
+    let ws_arg = ws.to_string_lossy().into_owned();
+    let bwrap = time(iterations, || {
+        let mut c = Command::new("bwrap");
+        c.args([
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+            "--bind",
+        ])
+        .args([&ws_arg, &ws_arg])
+        .args(["--unshare-all", "--die-with-parent", "/bin/true"])
+        .current_dir(&ws);
+        c
+    });
+    match bwrap {
+        Some(bwrap) => figures.push(Figure::ratio(
+            "`stockade run` vs bwrap, equivalent policy",
+            &run,
+            median(&bwrap),
+            0.5,
+        )),
+        None => eprintln!(
+            "note: bwrap is not installed or does not work here; the bwrap ratio is skipped"
+        ),
+    }
+    let mut cmd = Command::new(stockade);
+    cmd.args(["run", "--", "/bin/true"]).current_dir(&ws);
+    if let Some(kib) = peak_rss_kib(cmd) {
+        figures.push(Figure::memory(
+            "peak RSS of `stockade run -- /bin/true`",
+            kib,
+            8 * 1024,
+        ));
+    }
+    figures
+}
