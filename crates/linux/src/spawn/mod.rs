@@ -309,7 +309,13 @@ impl Sandbox {
                     // SAFETY: kill on our own child.
                     unsafe { libc::kill(self.pid, signal) };
                 }
-                interrupted.get_or_insert((signal, Instant::now() + GRACE));
+                // A Ctrl-C or Ctrl-\ typed at the terminal went to the
+                // command as well; it decides (a REPL carries on). A signal
+                // from another process, or a hangup or terminate, ends the run.
+                let ends_run = from_process || matches!(signal, libc::SIGTERM | libc::SIGHUP);
+                if ends_run {
+                    interrupted.get_or_insert((signal, Instant::now() + GRACE));
+                }
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) && !timed_out {
