@@ -18,6 +18,7 @@
 
 use super::plan::{MountOp, MountPlan};
 use crate::sys::{self, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
+use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -87,7 +88,12 @@ fn apply_op(op: &MountOp) -> Result<(), MountError> {
             bind(&src, &dst, *writable)
         }
         MountOp::Hide { path, dir, .. } => hide(&at(NEW, path), *dir),
-        MountOp::Shadow { path, entries, .. } => shadow(path, entries),
+        MountOp::Shadow {
+            path,
+            entries,
+            mount_points,
+            ..
+        } => shadow(path, entries, mount_points),
         MountOp::Tmpfs { path, writable, .. } => {
             let dst = at(NEW, path);
             mount_point(&dst, true)?;
@@ -166,26 +172,59 @@ fn hide(dst: &Path, dir: bool) -> Result<(), MountError> {
     }
 }
 
-/// Replaces a directory by a read-only snapshot of its current entries.
-fn shadow(path: &Path, entries: &[std::ffi::OsString]) -> Result<(), MountError> {
+/// Replaces a directory by a read-only snapshot of its current entries:
+/// each entry is cloned from the tree as it shows now (already read-only,
+/// `nosuid`, `nodev`), a tmpfs covers the directory, and the clones are
+/// moved into it. Nothing created in the host directory later appears.
+fn shadow(path: &Path, entries: &[OsString], mount_points: &[OsString]) -> Result<(), MountError> {
     let (src, dst) = (at(OLD, path), at(NEW, path));
     let mode = std::fs::metadata(&src)
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777);
-    tmpfs(&dst, &format!("mode={:o}", mode.unwrap_or(0o755)), false)?;
+    let mut clones = Vec::with_capacity(entries.len());
     for name in entries {
-        let (from, to) = (src.join(name), dst.join(name));
-        let Ok(meta) = std::fs::symlink_metadata(&from) else {
+        let current = dst.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&current) else {
             continue;
         }; // gone since planning
         if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&from).map_err(fail("read the link", &from))?;
-            std::os::unix::fs::symlink(target, &to).map_err(fail("recreate the link", &to))?;
-            continue;
+            let target = std::fs::read_link(&current).map_err(fail("read the link", &current))?;
+            clones.push((name, Snapshot::Link(target)));
+        } else {
+            let tree = sys::open_tree_clone(&current).map_err(fail("clone", &current))?;
+            clones.push((name, Snapshot::Tree(tree, meta.is_dir())));
         }
-        mount_point(&to, meta.is_dir())?;
-        bind(&from, &to, false)?;
+    }
+    let kinds: Vec<(&OsString, bool)> = mount_points
+        .iter()
+        .filter_map(|n| {
+            std::fs::symlink_metadata(dst.join(n))
+                .ok()
+                .map(|m| (n, m.is_dir()))
+        })
+        .collect();
+    tmpfs(&dst, &format!("mode={:o}", mode.unwrap_or(0o755)), false)?;
+    for (name, snapshot) in clones {
+        let to = dst.join(name);
+        match snapshot {
+            Snapshot::Link(target) => {
+                std::os::unix::fs::symlink(target, &to).map_err(fail("recreate the link", &to))?
+            }
+            Snapshot::Tree(tree, dir) => {
+                mount_point(&to, dir)?;
+                sys::move_mount(&tree, &to).map_err(fail("place the clone at", &to))?;
+            }
+        }
+    }
+    for (name, dir) in kinds {
+        mount_point(&dst.join(name), dir)?;
     }
     sys::mount_setattr(&dst, false, MOUNT_ATTR_RDONLY, 0).map_err(fail("restrict", &dst))
+}
+
+/// An entry of a snapshot, taken before the directory is covered.
+enum Snapshot {
+    Link(PathBuf),
+    Tree(std::os::fd::OwnedFd, bool),
 }
 
 /// Creates a mount point (and its parents) inside the new tree where the

@@ -43,9 +43,12 @@ pub enum MountOp {
     },
     /// A directory replaced by a snapshot of itself: the entries that exist
     /// now are bound back (read-only), so nothing created later appears.
+    /// `mount_points` are entries a later step mounts over, hiding or
+    /// binding them writable: only an empty mount point is made for them.
     Shadow {
         path: PathBuf,
         entries: Vec<OsString>,
+        mount_points: Vec<OsString>,
         why: String,
     },
     /// A fresh tmpfs (the private `/tmp`).
@@ -299,9 +302,21 @@ impl MountPlan {
             }
         };
         entries.sort();
+        let strongest = |name: &OsString| {
+            policy
+                .rules_at(&dir.join(name))
+                .iter()
+                .map(|r| r.access)
+                .max_by_key(|a| a.tie_strength())
+        };
+        // Entries a later step hides or binds writable need only a mount point.
+        let (mount_points, entries): (Vec<OsString>, Vec<OsString>) = entries
+            .into_iter()
+            .partition(|name| matches!(strongest(name), Some(Access::Write | Access::None)));
         self.ops.push(MountOp::Shadow {
             path: dir.to_path_buf(),
             entries,
+            mount_points,
             why: why.to_string(),
         });
     }

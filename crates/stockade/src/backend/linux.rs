@@ -68,7 +68,7 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
             MountOp::RootTmpfs => hard("none /".into(), "mount namespace: an empty root".into()),
             MountOp::Bind { path, writable, .. } => hard(format!("{} {}", if *writable { "write" } else { "read" }, path.display()), format!("mount namespace: {} bind", if *writable { "writable" } else { "read-only" })),
             MountOp::Hide { path, .. } => hard(format!("none {}", path.display()), "mount namespace: hidden by an inaccessible overmount".into()),
-            MountOp::Shadow { path, entries, .. } => hard(format!("snapshot {}", path.display()), format!("mount namespace: {} existing entries bound read-only; nothing created later appears", entries.len())),
+            MountOp::Shadow { path, entries, mount_points, .. } => hard(format!("snapshot {}", path.display()), format!("mount namespace: {} existing entries bound read-only ({} covered by later rules); nothing created later appears", entries.len(), mount_points.len())),
             MountOp::Tmpfs { path, .. } => hard(format!("write {}", path.display()), "mount namespace: a fresh private tmpfs".into()),
             MountOp::Proc => hard("/proc".into(), "a new procfs for the sandbox's pid namespace".into()),
             MountOp::Dev => hard("/dev".into(), "a minimal /dev with a private devpts".into()),
