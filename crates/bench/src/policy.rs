@@ -87,17 +87,17 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
         Figure::new(
             "1000-rule policy: parse only (in process)",
             &parse_only,
-            Target::AtMost(Duration::from_millis(10)),
+            Target::Time(Duration::from_millis(10)),
         ),
         Figure::new(
             "1000-rule policy: parse + resolve (in process)",
             &in_process,
-            Target::AtMost(Duration::from_millis(10)),
+            Target::Time(Duration::from_millis(10)),
         ),
         Figure::new(
             "1000-rule policy: parse + resolve + enforcement plan",
             &with_plan,
-            Target::AtMost(Duration::from_millis(10)),
+            Target::Time(Duration::from_millis(10)),
         ),
     ];
     if stockade.is_file() {
@@ -113,7 +113,7 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
         figures.push(Figure::new(
             "1000-rule policy: `stockade explain --json` (whole process)",
             &explain,
-            Target::AtMost(Duration::from_millis(10)),
+            Target::Time(Duration::from_millis(10)),
         ));
     } else {
         eprintln!(

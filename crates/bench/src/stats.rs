@@ -26,11 +26,11 @@ pub fn median(samples: &[Duration]) -> Duration {
 #[derive(Debug)]
 pub enum Target {
     /// An absolute upper bound.
-    AtMost(Duration),
+    Time(Duration),
     /// At most this multiple of a baseline measured in the same run.
-    RatioAtMost { baseline: Duration, ratio: f64 },
+    Ratio { baseline: Duration, ratio: f64 },
     /// At most this many KiB.
-    KibAtMost { kib: i64, limit: i64 },
+    Kib { kib: i64, limit: i64 },
 }
 
 /// One reported figure.
@@ -60,18 +60,18 @@ impl Figure {
         baseline: Duration,
         ratio: f64,
     ) -> Figure {
-        Figure::new(name, samples, Target::RatioAtMost { baseline, ratio })
+        Figure::new(name, samples, Target::Ratio { baseline, ratio })
     }
 
     /// A memory figure.
     pub fn memory(name: impl Into<String>, kib: i64, limit: i64) -> Figure {
         let zero = [Duration::ZERO];
-        Figure::new(name, &zero, Target::KibAtMost { kib, limit })
+        Figure::new(name, &zero, Target::Kib { kib, limit })
     }
 
     fn measured_ratio(&self) -> Option<f64> {
         match self.target {
-            Target::RatioAtMost { baseline, .. } => {
+            Target::Ratio { baseline, .. } => {
                 Some(self.median.as_secs_f64() / baseline.as_secs_f64().max(1e-9))
             }
             _ => None,
@@ -80,9 +80,9 @@ impl Figure {
 
     pub fn meets_target(&self) -> bool {
         match self.target {
-            Target::AtMost(limit) => self.median <= limit,
-            Target::RatioAtMost { ratio, .. } => self.measured_ratio().is_some_and(|r| r <= ratio),
-            Target::KibAtMost { kib, limit } => kib <= limit,
+            Target::Time(limit) => self.median <= limit,
+            Target::Ratio { ratio, .. } => self.measured_ratio().is_some_and(|r| r <= ratio),
+            Target::Kib { kib, limit } => kib <= limit,
         }
     }
 }
@@ -91,17 +91,17 @@ impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.meets_target() { "ok" } else { "MISSED" };
         let (value, target, extra) = match self.target {
-            Target::AtMost(limit) => (
+            Target::Time(limit) => (
                 format!("{:.2?}", self.median),
                 format!("<= {limit:.1?}"),
                 format!("(p90 {:.2?})", self.p90),
             ),
-            Target::RatioAtMost { baseline, ratio } => (
+            Target::Ratio { baseline, ratio } => (
                 format!("{:.2}x", self.measured_ratio().unwrap_or(f64::NAN)),
                 format!("<= {ratio:.1}x"),
                 format!("({:.2?} vs {:.2?})", self.median, baseline),
             ),
-            Target::KibAtMost { kib, limit } => (
+            Target::Kib { kib, limit } => (
                 format!("{:.1}MiB", kib as f64 / 1024.0),
                 format!("<= {:.0}MiB", limit as f64 / 1024.0),
                 String::new(),
