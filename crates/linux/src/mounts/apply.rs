@@ -75,6 +75,19 @@ pub fn apply(plan: &MountPlan) -> Result<(), MountError> {
     for op in &plan.ops {
         apply_op(op)?;
     }
+    for op in &plan.ops {
+        if let MountOp::Hide {
+            path,
+            dir: true,
+            reopened: true,
+            ..
+        } = op
+        {
+            let dst = at(NEW, path);
+            sys::mount_setattr(&dst, false, MOUNT_ATTR_RDONLY, 0)
+                .map_err(fail("restrict", &dst))?;
+        }
+    }
     enter_new_root()
 }
 
@@ -87,7 +100,12 @@ fn apply_op(op: &MountOp) -> Result<(), MountError> {
             mount_point(&dst, src.is_dir())?;
             bind(&src, &dst, *writable)
         }
-        MountOp::Hide { path, dir, .. } => hide(&at(NEW, path), *dir),
+        MountOp::Hide {
+            path,
+            dir,
+            reopened,
+            ..
+        } => hide(&at(NEW, path), *dir, *reopened),
         MountOp::Shadow {
             path,
             entries,
@@ -156,8 +174,12 @@ fn tmpfs(dst: &Path, options: &str, read_only: bool) -> Result<(), MountError> {
 /// Covers an existing path with something that can be neither read nor
 /// written: an empty mode-000 read-only tmpfs for a directory, the empty
 /// mode-000 file for anything else.
-fn hide(dst: &Path, dir: bool) -> Result<(), MountError> {
-    if dir {
+fn hide(dst: &Path, dir: bool, reopened: bool) -> Result<(), MountError> {
+    if dir && reopened {
+        // Writable until the tree is built (later steps make the mount
+        // points of the reopened paths); `apply` then makes it read-only.
+        tmpfs(dst, "mode=0111,size=64k", false)
+    } else if dir {
         tmpfs(dst, "mode=000,size=4k", true)
     } else {
         sys::mount(Some(Path::new(EMPTY_FILE)), dst, None, libc::MS_BIND, None)

@@ -35,10 +35,13 @@ pub enum MountOp {
         why: String,
     },
     /// An inaccessible overmount hiding an existing path (an empty
-    /// directory or file with mode 000, read-only).
+    /// directory or file with mode 000, read-only). A directory with
+    /// `reopened` descendants (granted by deeper rules) is traverse-only
+    /// (mode 0111) so they can be reached, and nothing else listed.
     Hide {
         path: PathBuf,
         dir: bool,
+        reopened: bool,
         why: String,
     },
     /// A directory replaced by a snapshot of itself: the entries that exist
@@ -189,6 +192,15 @@ fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
         Some(parent) => policy.access(parent).access,
         None => Access::None,
     }
+}
+
+/// Whether a rule beneath `path` grants access to something that exists.
+fn reopened_below(policy: &ResolvedPolicy, path: &Path) -> bool {
+    let start = policy.rules.partition_point(|r| r.path.as_path() <= path);
+    policy.rules[start..]
+        .iter()
+        .take_while(|r| r.path.starts_with(path))
+        .any(|r| r.access != Access::None && r.exists)
 }
 
 /// The access the nearest rule above `path` gives through a bind of the
@@ -345,7 +357,13 @@ impl MountPlan {
         match (rule.access, dir) {
             (Access::None, Some(dir)) => {
                 let why = format!("hidden: {}", rule.origin);
-                self.ops.push(MountOp::Hide { path, dir, why });
+                let reopened = dir && reopened_below(policy, &path);
+                self.ops.push(MountOp::Hide {
+                    path,
+                    dir,
+                    reopened,
+                    why,
+                });
             }
             (Access::None | Access::Read, None) => self.missing(rule, above, shadows, name),
             (Access::Read | Access::Write, Some(_)) => {
@@ -427,6 +445,7 @@ impl MountPlan {
             Access::None => self.ops.push(MountOp::Hide {
                 path: rule.path.clone(),
                 dir,
+                reopened: false,
                 why,
             }),
             _ => self.ops.push(MountOp::Bind {

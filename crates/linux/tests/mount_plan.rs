@@ -1,0 +1,301 @@
+//! The mount-tree plan, without privileges: which mounts a resolved policy
+//! becomes, what is hidden, snapshotted or given a placeholder, and what
+//! blocks the run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use stockade_linux::mounts::{MountOp, MountPlan, plan};
+use stockade_policy::{
+    Overrides, Platform, PolicyFile, ResolveContext, ResolvedPolicy, Source, SourceText,
+};
+
+struct Tree {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Tree {
+    fn new() -> Tree {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        for d in ["home/.ssh", "home/.cache", "ws/src", "outside"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("home/.ssh/id_rsa"), "key").unwrap();
+        Tree { _dir: dir, root }
+    }
+
+    fn ctx(&self) -> ResolveContext {
+        ResolveContext {
+            platform: Platform::Linux,
+            cwd: self.root.join("ws"),
+            invocation_dir: self.root.join("ws"),
+            home: Some(self.root.join("home")),
+            user: "u".into(),
+            uid: Some(1000),
+            hostname: "h".into(),
+            tmp_dir: "/tmp".into(),
+            host_tmp: "/tmp".into(),
+            roots: vec!["/".into()],
+            env: BTreeMap::new(),
+        }
+    }
+
+    fn policy(&self, text: Option<&str>, overrides: Overrides) -> ResolvedPolicy {
+        let file = text.map(|t| {
+            PolicyFile::parse(SourceText::new(
+                Source::File {
+                    path: self.root.join("ws/.stockade.toml"),
+                },
+                t.into(),
+            ))
+            .unwrap()
+        });
+        let profile = text.map(|_| "t");
+        stockade_policy::resolve(file.as_ref(), profile, &overrides, &self.ctx()).unwrap()
+    }
+}
+
+fn binds(plan: &MountPlan) -> Vec<(PathBuf, bool)> {
+    plan.ops
+        .iter()
+        .filter_map(|op| match op {
+            MountOp::Bind { path, writable, .. } => Some((path.clone(), *writable)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn hidden(plan: &MountPlan) -> Vec<PathBuf> {
+    plan.ops
+        .iter()
+        .filter_map(|op| match op {
+            MountOp::Hide { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn shadows(plan: &MountPlan) -> Vec<PathBuf> {
+    plan.ops
+        .iter()
+        .filter_map(|op| match op {
+            MountOp::Shadow { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn workspace_is_a_read_only_root_with_a_writable_workspace() {
+    let t = Tree::new();
+    let p = plan(&t.policy(None, Overrides::default()));
+    assert_eq!(p.ops[0], MountOp::RootBind { writable: false });
+    assert!(
+        binds(&p).contains(&(t.root.join("ws"), true)),
+        "{:?}",
+        binds(&p)
+    );
+    assert!(
+        !binds(&p)
+            .iter()
+            .any(|(path, _)| path == &t.root.join("ws/src")),
+        "no mount where the parent already gives it"
+    );
+    assert!(
+        p.ops.contains(&MountOp::Proc)
+            && p.ops.contains(&MountOp::Dev)
+            && p.ops.contains(&MountOp::Sys)
+    );
+    assert!(p.ops.iter().any(
+        |op| matches!(op, MountOp::Tmpfs { path, writable: true, .. } if path == Path::new("/tmp"))
+    ));
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+}
+
+#[test]
+fn existing_secrets_are_hidden_and_missing_ones_kept_absent_by_a_snapshot() {
+    let t = Tree::new();
+    let p = plan(&t.policy(None, Overrides::default()));
+    assert!(
+        hidden(&p).contains(&t.root.join("home/.ssh")),
+        "{:?}",
+        hidden(&p)
+    );
+    // ~/.aws does not exist: the home directory is snapshotted instead.
+    assert!(
+        shadows(&p).contains(&t.root.join("home")),
+        "{:?}",
+        shadows(&p)
+    );
+    let MountOp::Shadow {
+        entries,
+        mount_points,
+        ..
+    } = p
+        .ops
+        .iter()
+        .find(|op| matches!(op, MountOp::Shadow { path, .. } if path == &t.root.join("home")))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert!(entries.iter().any(|e| e == ".cache"), "{entries:?}");
+    assert!(
+        mount_points.iter().any(|e| e == ".ssh"),
+        "hidden entries only get a mount point: {mount_points:?}"
+    );
+    assert!(!entries.iter().any(|e| e == ".ssh"));
+}
+
+#[test]
+fn missing_protected_names_get_placeholders_and_leave_no_blocker() {
+    let t = Tree::new();
+    let p = plan(&t.policy(None, Overrides::default()));
+    let placeholders: Vec<&Path> = p.placeholders.iter().map(|p| p.path.as_path()).collect();
+    for name in [".git", ".agents", ".codex", ".stockade", ".stockade.toml"] {
+        assert!(
+            placeholders.contains(&t.root.join("ws").join(name).as_path()),
+            "{name}: {placeholders:?}"
+        );
+    }
+    let dot_git = p
+        .placeholders
+        .iter()
+        .find(|p| p.path.ends_with(".git"))
+        .unwrap();
+    assert!(dot_git.dir, "git's discovery skips an empty .git directory");
+    let policy_file = p
+        .placeholders
+        .iter()
+        .find(|p| p.path.ends_with(".stockade.toml"))
+        .unwrap();
+    assert!(
+        !policy_file.dir,
+        "discovery ignores an empty file... and a directory: either is safe"
+    );
+    assert!(binds(&p).contains(&(t.root.join("ws/.git"), false)));
+}
+
+#[test]
+fn an_existing_protected_name_is_bound_read_only() {
+    let t = Tree::new();
+    std::fs::create_dir_all(t.root.join("ws/.git")).unwrap();
+    let p = plan(&t.policy(None, Overrides::default()));
+    assert!(binds(&p).contains(&(t.root.join("ws/.git"), false)));
+    assert!(!p.placeholders.iter().any(|p| p.path.ends_with(".git")));
+}
+
+#[test]
+fn a_missing_deny_under_the_workspace_blocks_with_a_named_waiver() {
+    let t = Tree::new();
+    let p = plan(&t.policy(
+        None,
+        Overrides {
+            deny: vec!["later".into()],
+            ..Default::default()
+        },
+    ));
+    let blocker = p
+        .blockers
+        .iter()
+        .find(|b| b.rule.contains("ws/later"))
+        .expect("a blocker");
+    assert_eq!(blocker.weaker, "created-later");
+    // The same path, existing, is simply hidden.
+    std::fs::create_dir(t.root.join("ws/later")).unwrap();
+    let p = plan(&t.policy(
+        None,
+        Overrides {
+            deny: vec!["later".into()],
+            ..Default::default()
+        },
+    ));
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    assert!(hidden(&p).contains(&t.root.join("ws/later")));
+}
+
+#[test]
+fn recursive_globs_block_but_single_level_ones_in_read_only_dirs_hold() {
+    let t = Tree::new();
+    let p = plan(&t.policy(
+        None,
+        Overrides {
+            deny: vec!["**/.env".into()],
+            ..Default::default()
+        },
+    ));
+    assert!(
+        p.blockers
+            .iter()
+            .any(|b| b.weaker == "deny-globs" && b.rule.contains("**/.env")),
+        "{:?}",
+        p.blockers
+    );
+    // The built-in `~/.cargo/credentials*` is a single-level glob in a
+    // read-only directory: held by a snapshot, no blocker.
+    std::fs::create_dir_all(t.root.join("home/.cargo")).unwrap();
+    std::fs::write(t.root.join("home/.cargo/credentials.toml"), "t").unwrap();
+    std::fs::write(t.root.join("home/.cargo/config.toml"), "c").unwrap();
+    let p = plan(&t.policy(None, Overrides::default()));
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    let MountOp::Shadow { entries, .. } = p
+        .ops
+        .iter()
+        .find(
+            |op| matches!(op, MountOp::Shadow { path, .. } if path == &t.root.join("home/.cargo")),
+        )
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        entries,
+        &["config.toml"],
+        "the glob's matches are left out of the snapshot"
+    );
+}
+
+#[test]
+fn a_workspace_under_the_private_tmp_is_still_bound_from_the_host() {
+    let t = Tree::new();
+    let mut ctx = t.ctx();
+    ctx.tmp_dir = t.root.clone(); // the private tmp covers the whole tree
+    ctx.host_tmp = t.root.clone();
+    let policy = stockade_policy::resolve(None, None, &Overrides::default(), &ctx).unwrap();
+    let p = plan(&policy);
+    assert!(
+        binds(&p).contains(&(t.root.join("ws"), true)),
+        "regression: writes landed in the tmpfs: {:?}",
+        p.ops
+    );
+}
+
+#[test]
+fn a_carve_out_under_the_workspace_is_a_read_only_bind_and_a_reopened_one_writable() {
+    let t = Tree::new();
+    std::fs::create_dir_all(t.root.join("ws/docs/drafts")).unwrap();
+    let text = "[profiles.t]\nextends = \"workspace\"\n[profiles.t.filesystem]\n\"./docs\" = \"read\"\n\"./docs/drafts\" = \"write\"\n";
+    let p = plan(&t.policy(Some(text), Overrides::default()));
+    let b = binds(&p);
+    let docs = b
+        .iter()
+        .position(|x| *x == (t.root.join("ws/docs"), false))
+        .expect("docs read-only");
+    let drafts = b
+        .iter()
+        .position(|x| *x == (t.root.join("ws/docs/drafts"), true))
+        .expect("drafts writable");
+    assert!(docs < drafts, "parents are mounted before children");
+}
+
+#[test]
+fn network_full_keeps_the_hosts_sysfs_and_no_root_rule_means_an_empty_root() {
+    let t = Tree::new();
+    let text = "[profiles.t.filesystem]\n\":minimal\" = \"read\"\n\":cwd\" = \"write\"\n[profiles.t.network]\nmode = \"full\"\n";
+    let p = plan(&t.policy(Some(text), Overrides::default()));
+    assert_eq!(p.ops[0], MountOp::RootTmpfs);
+    assert!(!p.ops.contains(&MountOp::Sys));
+    assert!(binds(&p).contains(&(PathBuf::from("/usr"), false)));
+    assert!(binds(&p).contains(&(t.root.join("ws"), true)));
+}
