@@ -6,9 +6,13 @@
 //!
 //! A placeholder is an empty directory (or empty file) that tools treat as
 //! absent: git's discovery skips a `.git` directory that is not a
-//! repository. Each run holds a shared lock on its placeholders; the last
-//! run to finish removes them, and only while they are still empty, so a
-//! concurrent run never loses the mount point under its cover.
+//! repository, policy discovery skips a `.stockade.toml` directory. Each is
+//! marked with the extended attribute `user.stockade.placeholder`, so a
+//! later or concurrent run recognises it (and one left by a killed run is
+//! cleaned up by the next). Every run using a placeholder holds a shared
+//! lock on it; the last run to finish removes it, only while it is still
+//! empty and marked, so a concurrent run never loses the mount point under
+//! its cover and nothing of the user's is ever removed.
 
 use crate::mounts::Placeholder;
 use std::fs::File;
@@ -19,7 +23,7 @@ use std::path::PathBuf;
 /// Placeholders this run created or shares.
 #[derive(Debug, Default)]
 pub struct Held {
-    entries: Vec<(PathBuf, bool, File)>,
+    entries: Vec<(PathBuf, bool, &'static str, File)>,
 }
 
 /// A placeholder could not be made.
@@ -48,14 +52,15 @@ pub fn create(placeholders: &[Placeholder]) -> Result<Held, PlaceholderError> {
         let made = if p.dir {
             std::fs::create_dir(&p.path)
         } else {
+            use std::io::Write;
             std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&p.path)
-                .map(drop)
+                .and_then(|mut f| f.write_all(p.content.as_bytes()))
         };
         match made {
-            Ok(()) => {}
+            Ok(()) => mark(&p.path),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => {
                 held.remove();
@@ -64,7 +69,7 @@ pub fn create(placeholders: &[Placeholder]) -> Result<Held, PlaceholderError> {
         }
         let file = File::open(&p.path).map_err(fail)?;
         flock(&file, libc::LOCK_SH);
-        held.entries.push((p.path.clone(), p.dir, file));
+        held.entries.push((p.path.clone(), p.dir, p.content, file));
     }
     Ok(held)
 }
@@ -73,7 +78,7 @@ impl Held {
     /// Removes each placeholder that no other run holds and that is still
     /// empty.
     pub fn remove(self) {
-        for (path, dir, file) in self.entries {
+        for (path, dir, content, file) in self.entries {
             flock(&file, libc::LOCK_UN);
             if !flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
                 continue; // another run still uses it
@@ -83,11 +88,9 @@ impl Held {
                     .map(|mut d| d.next().is_none())
                     .unwrap_or(false)
             } else {
-                std::fs::metadata(&path)
-                    .map(|m| m.len() == 0)
-                    .unwrap_or(false)
+                std::fs::read(&path).is_ok_and(|bytes| bytes == content.as_bytes())
             };
-            if empty {
+            if empty && is_marked(&path) {
                 let _ = if dir {
                     std::fs::remove_dir(&path)
                 } else {
@@ -96,4 +99,44 @@ impl Held {
             }
         }
     }
+}
+
+/// The extended attribute that marks a placeholder.
+const MARK: &std::ffi::CStr = c"user.stockade.placeholder";
+
+/// Marks a placeholder (best effort: a file system without user extended
+/// attributes leaves it unmarked, so it is never removed automatically).
+fn mark(path: &std::path::Path) {
+    let Ok(c) = crate::sys::cstr(path) else {
+        return;
+    };
+    // SAFETY: both strings are NUL-terminated; the value is one byte.
+    unsafe { libc::lsetxattr(c.as_ptr(), MARK.as_ptr(), b"1".as_ptr().cast(), 1, 0) };
+}
+
+fn is_marked(path: &std::path::Path) -> bool {
+    let Ok(c) = crate::sys::cstr(path) else {
+        return false;
+    };
+    let mut value = [0u8; 1];
+    // SAFETY: both strings are NUL-terminated; value is a 1-byte buffer.
+    let n = unsafe { libc::lgetxattr(c.as_ptr(), MARK.as_ptr(), value.as_mut_ptr().cast(), 1) };
+    n == 1 && value[0] == b'1'
+}
+
+/// Whether `path` is a placeholder a run (this or another) made: marked
+/// and still empty.
+pub fn is_placeholder(path: &std::path::Path) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    // As it was made: empty, or holding a placeholder's one short line.
+    let untouched = if meta.is_dir() {
+        std::fs::read_dir(path)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false)
+    } else {
+        meta.is_file() && meta.len() <= 2
+    };
+    untouched && is_marked(path)
 }

@@ -150,6 +150,7 @@ fn existing_secrets_are_hidden_and_missing_ones_kept_absent_by_a_snapshot() {
 
 #[test]
 fn missing_protected_names_get_placeholders_and_leave_no_blocker() {
+    // (placeholders of git control files are covered in `commit_mode_placeholders_mean_absence`)
     let t = Tree::new();
     let p = plan(&t.policy(None, Overrides::default()));
     let placeholders: Vec<&Path> = p.placeholders.iter().map(|p| p.path.as_path()).collect();
@@ -171,8 +172,8 @@ fn missing_protected_names_get_placeholders_and_leave_no_blocker() {
         .find(|p| p.path.ends_with(".stockade.toml"))
         .unwrap();
     assert!(
-        !policy_file.dir,
-        "discovery ignores an empty file... and a directory: either is safe"
+        policy_file.dir,
+        "regression: an empty placeholder file left by a killed run was discovered as the policy; a directory is not"
     );
     assert!(binds(&p).contains(&(t.root.join("ws/.git"), false)));
 }
@@ -298,4 +299,83 @@ fn network_full_keeps_the_hosts_sysfs_and_no_root_rule_means_an_empty_root() {
     assert!(!p.ops.contains(&MountOp::Sys));
     assert!(binds(&p).contains(&(PathBuf::from("/usr"), false)));
     assert!(binds(&p).contains(&(t.root.join("ws"), true)));
+}
+
+#[test]
+fn commit_mode_placeholders_mean_absence() {
+    let t = Tree::new();
+    for d in [
+        "ws/.git/objects",
+        "ws/.git/refs",
+        "ws/.git/hooks",
+        "ws/.git/info",
+    ] {
+        std::fs::create_dir_all(t.root.join(d)).unwrap();
+    }
+    std::fs::write(t.root.join("ws/.git/config"), "").unwrap();
+    let text = "[profiles.t]\nextends = \"workspace\"\n[profiles.t.protect]\ngit = \"commit\"\n";
+    let p = plan(&t.policy(Some(text), Overrides::default()));
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    let find = |name: &str| {
+        p.placeholders
+            .iter()
+            .find(|p| p.path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert_eq!(
+        (find(".git/commondir").dir, find(".git/commondir").content),
+        (false, ".\n"),
+        "a commondir of '.' is no redirection"
+    );
+    assert_eq!(
+        (find("config.worktree").dir, find("config.worktree").content),
+        (false, ""),
+        "an empty config"
+    );
+    assert!(
+        !p.placeholders
+            .iter()
+            .any(|p| p.path.ends_with(".git/gitdir")),
+        "git ignores gitdir outside worktrees"
+    );
+    assert!(binds(&p).contains(&(t.root.join("ws/.git/config"), false)));
+    assert!(binds(&p).contains(&(t.root.join("ws/.git/hooks"), false)));
+}
+
+#[test]
+fn ancestors_of_carve_outs_under_a_writable_root_are_pinned() {
+    let t = Tree::new();
+    std::fs::create_dir_all(t.root.join("ws/a/b/docs")).unwrap();
+    let o = Overrides {
+        readable: vec!["a/b/docs".into()],
+        ..Default::default()
+    };
+    let p = plan(&t.policy(None, o));
+    let b = binds(&p);
+    let pos = |path: &str| b.iter().position(|x| x.0 == t.root.join(path));
+    let (a, ab, docs) = (
+        pos("ws/a").expect("a pinned"),
+        pos("ws/a/b").expect("a/b pinned"),
+        pos("ws/a/b/docs").unwrap(),
+    );
+    assert!(a < ab && ab < docs, "pins come first, parents first: {b:?}");
+    assert!(
+        b[a].1 && b[ab].1 && !b[docs].1,
+        "pins stay writable; the carve-out is read-only"
+    );
+}
+
+#[test]
+fn a_protected_name_that_is_a_symlink_blocks() {
+    let t = Tree::new();
+    std::fs::create_dir_all(t.root.join("ws/realgit")).unwrap();
+    std::os::unix::fs::symlink("realgit", t.root.join("ws/.git")).unwrap();
+    let p = plan(&t.policy(None, Overrides::default()));
+    assert!(
+        p.blockers
+            .iter()
+            .any(|b| b.reason.contains("is a symbolic link")),
+        "{:?}",
+        p.blockers
+    );
 }

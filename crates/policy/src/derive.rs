@@ -214,6 +214,8 @@ fn protect_names(rules: &mut Rules<'_>, names: &[String], git_mode: GitMode) {
             r.access == Access::Write && matches!(r.kind, RuleKind::Path | RuleKind::HomeChild)
         })
         .filter(|r| entry_type(&r.path) == EntryType::Dir)
+        // The file system's root is not a workspace (`full` writes it all).
+        .filter(|r| r.path.parent().is_some())
         .cloned()
         .collect();
     let mut names = names.to_vec();
@@ -357,19 +359,31 @@ fn protect_git(
 /// The parts of a git directory that can make git run code or redirect it
 /// elsewhere, all kept read-only in commit mode.
 fn git_control_paths(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = [
-        "config",
-        "config.worktree",
-        "hooks",
-        "info",
-        "commondir",
-        "gitdir",
-    ]
-    .iter()
-    .map(|n| dir.join(n))
-    .collect();
+    // `gitdir` only means something in a linked worktree's directory
+    // (where it always exists); git ignores it elsewhere.
+    let mut paths: Vec<PathBuf> = ["config", "config.worktree", "hooks", "info", "commondir"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect();
+    if dir.join("gitdir").exists() {
+        paths.push(dir.join("gitdir"));
+    }
     submodule_configs(&dir.join("modules"), 0, &mut paths);
+    linked_worktrees(&dir.join("worktrees"), &mut paths);
     paths
+}
+
+/// The control files of linked worktrees (`worktrees/NAME/`): their
+/// `commondir` and `gitdir` point git elsewhere, their `config.worktree`
+/// is configuration.
+fn linked_worktrees(worktrees: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(worktrees) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let worktree = entry.path();
+        out.extend(["commondir", "gitdir", "config.worktree"].map(|n| worktree.join(n)));
+    }
 }
 
 /// `modules/*/config` (and hooks, info), recursively for nested submodules.

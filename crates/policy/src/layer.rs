@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Layer {
     rules: IndexMap<PathBuf, FsRule>,
     globs: Vec<GlobRule>,
+    /// Paths whose key reached them through a symbolic link.
+    via_link: std::collections::HashSet<PathBuf>,
 }
 
 /// One rule as the user wrote it, before resolution.
@@ -42,6 +44,9 @@ impl Layer {
             Target::Glob(pattern) => self.add_glob(entry, pattern, error),
             Target::Paths(paths) => {
                 for resolved in paths {
+                    if resolved.via_link {
+                        self.via_link.insert(resolved.canonical.path.clone());
+                    }
                     let rule = FsRule {
                         path: resolved.canonical.path,
                         access: entry.access,
@@ -120,6 +125,8 @@ impl Layer {
 pub(crate) struct Merged {
     pub rules: IndexMap<PathBuf, FsRule>,
     pub globs: Vec<GlobRule>,
+    /// Rules set aside, for `explain`.
+    pub notes: Vec<String>,
 }
 
 impl Merged {
@@ -127,8 +134,34 @@ impl Merged {
     /// parent rule for the same path, and a child rule that grants a path a
     /// parent glob matches exempts that path (and what is below it) from
     /// the glob, so a profile can re-allow a sensitive default explicitly.
-    pub fn push(&mut self, child: Layer) {
-        for rule in child.rules.values().filter(|r| r.access != Access::None) {
+    ///
+    /// A rule whose key reached its path through a symbolic link cannot
+    /// re-allow a path the layers below hide: a link planted by an earlier
+    /// run must not turn `-w link` into access to a secret.
+    pub fn push(&mut self, mut child: Layer) {
+        let hidden: Vec<PathBuf> = child
+            .rules
+            .values()
+            .filter(|r| r.access != Access::None && child.via_link.contains(&r.path))
+            .filter(|r| {
+                self.access(&r.path) == Access::None && self.names_anything_at_or_above(&r.path)
+            })
+            .map(|r| r.path.clone())
+            .collect();
+        for path in hidden {
+            if let Some(rule) = child.rules.shift_remove(&path) {
+                self.notes.push(format!(
+                    "{} (from {}) is reached through a symbolic link and is hidden by a parent profile: the rule is ignored",
+                    path.display(),
+                    rule.origin
+                ));
+            }
+        }
+        for rule in child
+            .rules
+            .values()
+            .filter(|r| r.access != Access::None && !child.via_link.contains(&r.path))
+        {
             for glob in &mut self.globs {
                 if glob.matcher.is_match(&rule.path) {
                     glob.except.push(rule.path.clone());
@@ -144,5 +177,22 @@ impl Merged {
                 None => self.globs.push(glob),
             }
         }
+    }
+}
+
+impl Merged {
+    /// The access the layers merged so far give `path`.
+    fn access(&self, path: &Path) -> Access {
+        let at = |p: &Path| self.rules.get(p).map_or(&[][..], std::slice::from_ref);
+        crate::resolved::decide(path, at, &self.globs).access
+    }
+
+    /// Whether any merged rule or glob decides `path` (not the default).
+    fn names_anything_at_or_above(&self, path: &Path) -> bool {
+        path.ancestors().any(|a| self.rules.contains_key(a))
+            || self
+                .globs
+                .iter()
+                .any(|g| path.ancestors().any(|a| g.matches(a)))
     }
 }

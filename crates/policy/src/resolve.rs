@@ -99,6 +99,7 @@ fn resolve_uncached(
         sections.apply(&found.name, found.file, found.profile.get_ref(), ctx)?;
     }
     merged.push(override_layer(overrides, ctx, &mut notes)?);
+    notes.append(&mut merged.notes);
     let mut policy = ResolvedPolicy {
         profile: name,
         chain: chain.iter().map(|f| f.name.clone()).collect(),

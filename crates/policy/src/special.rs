@@ -34,6 +34,8 @@ pub(crate) enum Target {
 pub(crate) struct ResolvedPath {
     pub canonical: Canonical,
     pub kind: RuleKind,
+    /// The key reached its path through a symbolic link.
+    pub via_link: bool,
 }
 
 /// A key that could not be resolved: message and hint.
@@ -73,13 +75,19 @@ pub(crate) fn resolve_key(
     if is_glob(key) {
         return Ok(Target::Glob(glob_pattern(key, &path, base)));
     }
-    Ok(Target::Paths(vec![plain(canonicalize(base, &path))]))
+    let canonical = canonicalize(base, &path);
+    let via_link = canonical.path != lexical(base, &path);
+    Ok(Target::Paths(vec![ResolvedPath {
+        via_link,
+        ..plain(canonical)
+    }]))
 }
 
 fn plain(canonical: Canonical) -> ResolvedPath {
     ResolvedPath {
         canonical,
         kind: RuleKind::Path,
+        via_link: false,
     }
 }
 
@@ -144,6 +152,7 @@ fn resolve_special(
             return Ok(Target::Paths(vec![ResolvedPath {
                 canonical,
                 kind: RuleKind::PrivateTmp,
+                via_link: false,
             }]));
         }
         "minimal" => {
@@ -238,6 +247,7 @@ fn ssh_config_paths(
             kind: RuleKind::SshConfig {
                 directive: dep.directive,
             },
+            via_link: false,
         })
         .collect())
 }

@@ -74,8 +74,10 @@ pub enum MountOp {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Placeholder {
     pub path: PathBuf,
-    /// A directory (else an empty file).
+    /// A directory (else a file).
     pub dir: bool,
+    /// A file's content: what makes it mean the same as its absence.
+    pub content: &'static str,
 }
 
 /// A rule the mount tree cannot hold exactly.
@@ -95,14 +97,35 @@ pub struct MountPlan {
     pub ops: Vec<MountOp>,
     pub placeholders: Vec<Placeholder>,
     pub blockers: Vec<Blocker>,
+    /// The mount points so far (for pinning).
+    #[serde(skip)]
+    mounted: std::collections::BTreeSet<PathBuf>,
 }
 
 /// Names that may stand as empty placeholder directories during a run:
 /// tools treat an empty directory of these names as absent (git's discovery
-/// skips a `.git` directory that is not a repository).
-const DIR_PLACEHOLDERS: &[&str] = &[".git", ".stockade", ".agents", ".codex", "hooks", "info"];
+/// skips a `.git` directory that is not a repository; policy discovery takes
+/// only a regular `.stockade.toml` file).
+const DIR_PLACEHOLDERS: &[&str] = &[
+    ".git",
+    ".stockade",
+    ".agents",
+    ".codex",
+    ".stockade.toml",
+    "hooks",
+    "info",
+];
 /// Names that may stand as empty placeholder files during a run.
-const FILE_PLACEHOLDERS: &[&str] = &[".gitmodules", ".gitattributes", ".stockade.toml"];
+/// Names that may stand as placeholder files, with the content that makes
+/// each mean the same as its absence to git: no submodules, no attributes,
+/// an empty per-worktree config, and a common directory that is the git
+/// directory itself (`.`), as for any repository without `commondir`.
+const FILE_PLACEHOLDERS: &[(&str, &str)] = &[
+    (".gitmodules", ""),
+    (".gitattributes", ""),
+    ("config.worktree", ""),
+    ("commondir", ".\n"),
+];
 
 /// Computes the mount tree. Looks at the file system (what exists, what is
 /// a directory, the entries of shadowed directories) but changes nothing.
@@ -131,6 +154,7 @@ fn plan_uncached(policy: &ResolvedPolicy) -> MountPlan {
         .iter()
         .filter(|r| r.path == Path::new("/"))
         .max_by_key(|r| r.access.tie_strength());
+    plan.mounted.insert(PathBuf::from("/"));
     plan.ops.push(match root {
         Some(r) if r.access != Access::None => MountOp::RootBind {
             writable: r.access == Access::Write,
@@ -227,6 +251,10 @@ thread_local! {
 
 /// Whether `path` is a directory (`None`: it does not exist), cached for
 /// the current `plan` call.
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 fn entry_is_dir(path: &Path) -> Option<bool> {
     if let Some(hit) = IS_DIR.with(|c| c.borrow().get(path).copied()) {
         return hit;
@@ -294,6 +322,46 @@ fn glob_dir(pattern: &str) -> Option<PathBuf> {
 }
 
 impl MountPlan {
+    /// Adds a mount, first pinning every writable directory between it and
+    /// the nearest mount above: a bind of a directory onto itself makes it
+    /// a mount point, which cannot be renamed (EBUSY), so a command cannot
+    /// move an ancestor of a carve-out away and recreate the carve-out's
+    /// path as an ordinary, writable one.
+    fn mount(&mut self, policy: &ResolvedPolicy, op: MountOp) {
+        let path = match &op {
+            MountOp::Bind { path, .. }
+            | MountOp::Hide { path, .. }
+            | MountOp::Tmpfs { path, .. } => path.clone(),
+            _ => PathBuf::from("/"),
+        };
+        let mut pins: Vec<PathBuf> = Vec::new();
+        for ancestor in path.ancestors().skip(1) {
+            if self.mounted.contains(ancestor) || ancestor == Path::new("/") {
+                break;
+            }
+            if host_backed(policy, ancestor) != Some(Access::Write)
+                || policy.access(ancestor).access != Access::Write
+            {
+                break;
+            }
+            pins.push(ancestor.to_path_buf());
+        }
+        for pin in pins.into_iter().rev() {
+            let why = format!(
+                "pinned: {} cannot be renamed while a mount lies beneath it",
+                pin.display()
+            );
+            self.mounted.insert(pin.clone());
+            self.ops.push(MountOp::Bind {
+                path: pin,
+                writable: true,
+                why,
+            });
+        }
+        self.mounted.insert(path);
+        self.ops.push(op);
+    }
+
     fn shadow(&mut self, policy: &ResolvedPolicy, dir: &Path, why: &str) {
         // Entries a glob matches are left out of the snapshot: absent is
         // as hidden as hidden gets.
@@ -325,6 +393,7 @@ impl MountPlan {
         let (mount_points, entries): (Vec<OsString>, Vec<OsString>) = entries
             .into_iter()
             .partition(|name| matches!(strongest(name), Some(Access::Write | Access::None)));
+        self.mounted.insert(dir.to_path_buf());
         self.ops.push(MountOp::Shadow {
             path: dir.to_path_buf(),
             entries,
@@ -340,11 +409,14 @@ impl MountPlan {
         if rule.kind == RuleKind::PrivateTmp {
             if rule.access != Access::None {
                 let why = "the run's private temporary directory".to_string();
-                self.ops.push(MountOp::Tmpfs {
-                    path,
-                    writable: rule.access == Access::Write,
-                    why,
-                });
+                self.mount(
+                    policy,
+                    MountOp::Tmpfs {
+                        path,
+                        writable: rule.access == Access::Write,
+                        why,
+                    },
+                );
             }
             return;
         }
@@ -358,15 +430,49 @@ impl MountPlan {
             (Access::None, Some(dir)) => {
                 let why = format!("hidden: {}", rule.origin);
                 let reopened = dir && reopened_below(policy, &path);
-                self.ops.push(MountOp::Hide {
-                    path,
-                    dir,
-                    reopened,
-                    why,
+                self.mount(
+                    policy,
+                    MountOp::Hide {
+                        path,
+                        dir,
+                        reopened,
+                        why,
+                    },
+                );
+            }
+            (Access::None | Access::Read, None) => self.missing(policy, rule, above, shadows, name),
+            (Access::Read, Some(_))
+                if matches!(rule.kind, RuleKind::Protected { .. }) && is_symlink(&path) =>
+            {
+                self.blockers.push(Blocker {
+                    rule: name,
+                    reason: format!(
+                        "the protected name {} is a symbolic link: its target stays read-only, but the link \
+                         itself lies in a writable directory and could be replaced",
+                        path.display()
+                    ),
+                    weaker: "created-later",
                 });
             }
-            (Access::None | Access::Read, None) => self.missing(rule, above, shadows, name),
-            (Access::Read | Access::Write, Some(_)) => {
+            (Access::Read | Access::Write, Some(dir)) => {
+                let protected =
+                    matches!(rule.kind, RuleKind::Protected { .. } | RuleKind::GitControl);
+                if protected && crate::placeholders::is_placeholder(&path) {
+                    // Another run's (or a killed run's) placeholder: share it.
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let content = FILE_PLACEHOLDERS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or("", |(_, c)| *c);
+                    self.placeholders.push(Placeholder {
+                        path: path.clone(),
+                        dir,
+                        content,
+                    });
+                }
                 if rule.access == above {
                     // Protected and already read-only: it stays, but it
                     // must also stay present (a bind pins it).
@@ -375,11 +481,14 @@ impl MountPlan {
                     }
                 }
                 let why = rule.origin.to_string();
-                self.ops.push(MountOp::Bind {
-                    path,
-                    writable: rule.access == Access::Write,
-                    why,
-                });
+                self.mount(
+                    policy,
+                    MountOp::Bind {
+                        path,
+                        writable: rule.access == Access::Write,
+                        why,
+                    },
+                );
             }
             (Access::Write, None) => {} // skipped by resolution with a note
         }
@@ -388,6 +497,7 @@ impl MountPlan {
     /// A `none` or `read` rule on a path that does not exist.
     fn missing(
         &mut self,
+        policy: &ResolvedPolicy,
         rule: &FsRule,
         above: Access,
         shadows: &[(PathBuf, String)],
@@ -416,10 +526,11 @@ impl MountPlan {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let dir = if DIR_PLACEHOLDERS.contains(&file_name.as_str()) {
-            true
-        } else if FILE_PLACEHOLDERS.contains(&file_name.as_str()) {
-            false
+        let file = FILE_PLACEHOLDERS.iter().find(|(n, _)| *n == file_name);
+        let (dir, content) = if DIR_PLACEHOLDERS.contains(&file_name.as_str()) {
+            (true, "")
+        } else if let Some((_, content)) = file {
+            (false, *content)
         } else {
             self.blockers.push(Blocker {
                 rule: name,
@@ -435,6 +546,7 @@ impl MountPlan {
         self.placeholders.push(Placeholder {
             path: rule.path.clone(),
             dir,
+            content,
         });
         let why = format!(
             "placeholder for the missing {}: {}",
@@ -442,17 +554,23 @@ impl MountPlan {
             rule.origin
         );
         match rule.access {
-            Access::None => self.ops.push(MountOp::Hide {
-                path: rule.path.clone(),
-                dir,
-                reopened: false,
-                why,
-            }),
-            _ => self.ops.push(MountOp::Bind {
-                path: rule.path.clone(),
-                writable: false,
-                why,
-            }),
+            Access::None => self.mount(
+                policy,
+                MountOp::Hide {
+                    path: rule.path.clone(),
+                    dir,
+                    reopened: false,
+                    why,
+                },
+            ),
+            _ => self.mount(
+                policy,
+                MountOp::Bind {
+                    path: rule.path.clone(),
+                    writable: false,
+                    why,
+                },
+            ),
         }
     }
 

@@ -227,6 +227,25 @@ fn command_main(spec: &Spec, prepared: PreparedRuleset, exec_errors: OwnedFd) ->
             std::io::Error::from_raw_os_error(errno),
         );
     }
+    // Only stdin, stdout and stderr cross into the command: a descriptor
+    // stockade inherited (say, on a directory the policy hides) would
+    // reach past the mount tree.
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only marks descriptors.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    } != 0
+    {
+        fail(
+            &mut errors,
+            "close inherited descriptors",
+            std::io::Error::last_os_error(),
+        );
+    }
     let errno = exec(spec);
     let _ = errors.write_all(&errno.to_le_bytes());
     exit(if errno == libc::ENOENT { 127 } else { 126 })
