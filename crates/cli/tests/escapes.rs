@@ -26,6 +26,8 @@ mod denied;
 mod filesystem;
 #[path = "escapes/kernel.rs"]
 mod kernel;
+#[path = "escapes/landlock_only.rs"]
+mod landlock_only;
 #[path = "escapes/processes.rs"]
 mod processes;
 #[path = "escapes/protected.rs"]

@@ -6,6 +6,12 @@ use crate::landlock::LandlockPlan;
 use crate::mounts::{Blocker, MountPlan};
 use crate::seccomp::{SeccompOptions, SocketPolicy, SyscallRule};
 use crate::spawn::{Outcome, SpawnError, Spec};
+
+/// Whether a spawn error means user namespaces are not available here.
+pub fn namespaces_refused(error: &SpawnError) -> bool {
+    matches!(error, SpawnError::Os { action, source } if *action == "create the sandbox's namespaces"
+        && matches!(source.raw_os_error(), Some(libc::EPERM | libc::EACCES | libc::ENOSPC | libc::EINVAL)))
+}
 use serde::Serialize;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -16,6 +22,8 @@ use stockade_policy::{NetworkMode, ResolvedPolicy};
 /// How the Linux backend enforces one policy.
 #[derive(Clone, Debug, Serialize)]
 pub struct LinuxPlan {
+    /// How the command is isolated.
+    pub mode: Mode,
     pub mounts: MountPlan,
     pub landlock: LandlockPlan,
     pub seccomp: SeccompOptions,
@@ -28,9 +36,43 @@ pub struct LinuxPlan {
     pub blockers: Vec<Blocker>,
 }
 
+/// How the Linux backend isolates a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Mode {
+    /// User, mount, pid, ipc (and net) namespaces with a mount tree.
+    Namespaces,
+    /// Landlock and seccomp only: user namespaces are not available.
+    LandlockOnly {
+        /// Why namespaces are not used.
+        reason: String,
+    },
+}
+
+/// Test seam: plan Landlock-only mode as if user namespaces were blocked.
+/// It only changes the mode; running still needs `--allow-weaker
+/// landlock-only`, exactly as on such a machine.
+pub const FORCE_LANDLOCK_ONLY: &str = "STOCKADE_FORCE_LANDLOCK_ONLY";
+
 /// Plans the enforcement of `policy` on this machine (cheap probes only:
-/// the Landlock ABI and seccomp; user namespaces are tested by using them).
+/// the Landlock ABI, seccomp and the sysctls that restrict user
+/// namespaces; the namespaces themselves are tested by using them).
 pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
+    let forced = std::env::var_os(FORCE_LANDLOCK_ONLY).is_some_and(|v| v == "1");
+    match crate::landlock_only::userns_restricted() {
+        Some(reason) => plan_mode(policy, Mode::LandlockOnly { reason }),
+        None if forced => plan_mode(
+            policy,
+            Mode::LandlockOnly {
+                reason: format!("{FORCE_LANDLOCK_ONLY}=1"),
+            },
+        ),
+        None => plan_mode(policy, Mode::Namespaces),
+    }
+}
+
+/// Plans the enforcement of `policy` in the given mode.
+pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
     let landlock = crate::probe::probe_landlock();
     let seccomp_ok = crate::probe::probe_seccomp().available;
     let mut blockers = Vec::new();
@@ -62,10 +104,39 @@ pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
         (_, true) => SocketPolicy::UnixAndInet,
         (_, false) => SocketPolicy::UnixOnly,
     };
+    if mode != Mode::Namespaces {
+        let seccomp = SeccompOptions {
+            sockets: if network.mode == NetworkMode::Full {
+                SocketPolicy::Any
+            } else {
+                SocketPolicy::UnixOnly
+            },
+        };
+        if network.mode != NetworkMode::Full && network.allow_local_binding {
+            blockers.push(Blocker {
+                rule: "allow_local_binding".into(),
+                reason: "without a network namespace the only loopback is the host's; inet sockets stay refused".into(),
+                weaker: crate::landlock_only::WEAKER,
+            });
+        }
+        let (landlock, more) = crate::landlock_only::plan(policy, abi.min(7));
+        blockers.extend(more);
+        return LinuxPlan {
+            mode,
+            mounts: MountPlan::default(),
+            landlock,
+            seccomp_rules: crate::seccomp::rules(&seccomp),
+            seccomp,
+            network_namespace: false,
+            loopback_up: false,
+            blockers,
+        };
+    }
     let seccomp = SeccompOptions { sockets };
     let mounts = crate::mounts::plan(policy);
     blockers.extend(mounts.blockers.iter().cloned());
     LinuxPlan {
+        mode,
         landlock: crate::landlock::plan(policy, abi.min(7)),
         seccomp_rules: crate::seccomp::rules(&seccomp),
         seccomp,
@@ -154,10 +225,43 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
         uid: unsafe { libc::getuid() },
         // SAFETY: as above.
         gid: unsafe { libc::getgid() },
+        namespaces: plan.mode == Mode::Namespaces,
     };
+    if !spec.namespaces {
+        return run_plain(spec, request);
+    }
     let placeholders = crate::placeholders::create(&plan.mounts.placeholders)
         .map_err(|e| SpawnError::Setup(e.to_string()))?;
     let result = crate::spawn::spawn(&spec).and_then(|sandbox| sandbox.wait(request.timeout));
     placeholders.remove();
+    result
+}
+
+/// Landlock-only: the command gets a per-run temporary directory (granted
+/// writable, exported as `TMPDIR`, removed afterwards) instead of a
+/// private `/tmp`.
+fn run_plain(mut spec: Spec, request: &RunRequest) -> Result<Outcome, SpawnError> {
+    let mut template = *b"/tmp/stockade-run-XXXXXX\0";
+    // SAFETY: template is a writable NUL-terminated buffer ending in XXXXXX.
+    let made = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
+    if made.is_null() {
+        return Err(SpawnError::Os {
+            action: "create the run's temporary directory",
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    let tmp = PathBuf::from(std::str::from_utf8(&template[..template.len() - 1]).unwrap_or("/tmp"));
+    let abi = spec.landlock.abi;
+    spec.landlock.rules.push(crate::landlock::PathRule {
+        path: tmp.clone(),
+        rights: crate::landlock::rights_for(stockade_policy::Access::Write, abi),
+        why: "the run's temporary directory (TMPDIR)".into(),
+    });
+    spec.env.retain(|e| !e.as_bytes().starts_with(b"TMPDIR="));
+    if let Ok(entry) = CString::new(format!("TMPDIR={}", tmp.display())) {
+        spec.env.push(entry);
+    }
+    let result = crate::spawn::spawn_plain(&spec).and_then(|sandbox| sandbox.wait(request.timeout));
+    let _ = std::fs::remove_dir_all(&tmp);
     result
 }

@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod landlock;
+pub mod landlock_only;
 pub mod mounts;
 pub mod placeholders;
 pub mod probe;

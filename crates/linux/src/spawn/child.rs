@@ -166,7 +166,7 @@ fn write_file(path: &str, text: &str) -> std::io::Result<()> {
 
 /// The command's process: ends in execve, or in _exit(126/127) after
 /// writing the errno of the failed exec to `exec_errors`.
-fn command_main(spec: &Spec, prepared: PreparedRuleset, exec_errors: OwnedFd) -> ! {
+pub(super) fn command_main(spec: &Spec, prepared: PreparedRuleset, exec_errors: OwnedFd) -> ! {
     let mut errors = File::from(exec_errors);
     let fail = |errors: &mut File, what: &str, e: std::io::Error| -> ! {
         eprintln!("stockade: error: failed to {what}: {e}");
@@ -181,20 +181,24 @@ fn command_main(spec: &Spec, prepared: PreparedRuleset, exec_errors: OwnedFd) ->
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // A nested user namespace: every mount of the sandbox is locked in it.
-    // SAFETY: unshare with namespace flags only.
-    if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) } != 0 {
-        fail(
-            &mut errors,
-            "lock the mounts in a nested user namespace",
-            std::io::Error::last_os_error(),
-        );
-    }
-    let maps = write_file("/proc/self/setgroups", "deny")
-        .and_then(|()| write_file("/proc/self/uid_map", &format!("{0} {0} 1", spec.uid)))
-        .and_then(|()| write_file("/proc/self/gid_map", &format!("{0} {0} 1", spec.gid)));
-    if let Err(e) = maps {
-        fail(&mut errors, "map the user in the nested namespace", e);
+    if spec.namespaces {
+        // A nested user namespace: every mount of the sandbox is locked in it.
+        // SAFETY: unshare with namespace flags only.
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) } != 0 {
+            fail(
+                &mut errors,
+                "lock the mounts in a nested user namespace",
+                std::io::Error::last_os_error(),
+            );
+        }
+        let maps = write_file("/proc/self/setgroups", "deny")
+            .and_then(|()| write_file("/proc/self/uid_map", &format!("{0} {0} 1", spec.uid)))
+            .and_then(|()| write_file("/proc/self/gid_map", &format!("{0} {0} 1", spec.gid)));
+        if let Err(e) = maps {
+            fail(&mut errors, "map the user in the nested namespace", e);
+        }
+    } else if let Err(e) = std::env::set_current_dir(&spec.cwd) {
+        fail(&mut errors, "enter the working directory", e);
     }
     for (resource, value) in &spec.rlimits {
         let limit = libc::rlimit {

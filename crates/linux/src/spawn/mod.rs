@@ -55,6 +55,8 @@ pub struct Spec {
     pub rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
     pub uid: u32,
     pub gid: u32,
+    /// Namespaces and a mount tree; `false` is Landlock-only mode.
+    pub namespaces: bool,
 }
 
 /// Why a run could not start, or ended badly.
@@ -119,7 +121,9 @@ impl Outcome {
 pub struct Sandbox {
     pid: libc::pid_t,
     pidfd: OwnedFd,
-    report: File,
+    /// The sandbox init's reports (namespace mode); `None` in Landlock-only
+    /// mode, where `pid` is the command itself and stockade the subreaper.
+    report: Option<File>,
 }
 
 fn thread_count() -> usize {
@@ -198,12 +202,14 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
     }
     // SAFETY: pidfd_open returned a new fd that nothing else owns.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-    let mut sandbox = Sandbox {
+    let mut report = File::from(report_read);
+    let first = Report::read_from(&mut report);
+    let sandbox = Sandbox {
         pid,
         pidfd,
-        report: File::from(report_read),
+        report: Some(report),
     };
-    match Report::read_from(&mut sandbox.report) {
+    match first {
         Ok(Some(Report::Started)) => Ok(sandbox),
         Ok(Some(Report::SetupFailed(message))) => Err(kill_on_error(SpawnError::Setup(message))),
         Ok(Some(Report::ExecFailed(errno))) => {
@@ -329,9 +335,16 @@ impl Sandbox {
         let mut status = 0;
         // SAFETY: waitpid on our own exited child.
         unsafe { libc::waitpid(self.pid, &mut status, 0) };
-        let reported = match Report::read_from(&mut self.report) {
-            Ok(Some(Report::Exited(status))) => Some(status),
-            _ => None,
+        let reported = match self.report.as_mut() {
+            Some(report) => match Report::read_from(report) {
+                Ok(Some(Report::Exited(status))) => Some(status),
+                _ => None,
+            },
+            // Landlock-only: the command is our own child.
+            None => {
+                kill_descendants();
+                Some(status)
+            }
         };
         Ok(match (timed_out, interrupted, reported) {
             (true, _, _) => Outcome::TimedOut,
@@ -362,6 +375,113 @@ impl Sandbox {
                 0,
             )
         };
+    }
+}
+
+/// Landlock-only mode: starts the command as our own child, with stockade
+/// as the child subreaper so that every descendant (double-forked,
+/// `setsid`) is found and killed when the run ends.
+pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
+    let threads = thread_count();
+    if threads > 1 {
+        return Err(SpawnError::Threads { threads });
+    }
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong) } != 0 {
+        return Err(SpawnError::Os {
+            action: "become the subreaper",
+            source: io::Error::last_os_error(),
+        });
+    }
+    let prepared =
+        crate::landlock::prepare(&spec.landlock).map_err(|e| SpawnError::Setup(e.to_string()))?;
+    let (exec_read, exec_write) = pipe().map_err(os("create a pipe"))?;
+    let blocked = blocked_set();
+    // SAFETY: blocked is a valid set.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
+    // SAFETY: fork in a single-threaded process; the child ends in execve
+    // or _exit (command_main).
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        drop(exec_read);
+        // SAFETY: prctl/setpgid with integer arguments: the command dies
+        // with stockade and leads its own process group (for killpg).
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+            libc::setpgid(0, 0);
+        }
+        child::command_main(spec, prepared, exec_write);
+    }
+    if pid < 0 {
+        return Err(SpawnError::Os {
+            action: "start the command",
+            source: io::Error::last_os_error(),
+        });
+    }
+    drop(prepared);
+    drop(exec_write);
+    // SAFETY: pidfd_open on our own, not yet reaped child.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        return Err(SpawnError::Os {
+            action: "watch the command",
+            source: io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: pidfd_open returned a new fd that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    let sandbox = Sandbox {
+        pid,
+        pidfd,
+        report: None,
+    };
+    let mut errno = [0u8; 4];
+    match io::Read::read(&mut File::from(exec_read), &mut errno) {
+        Ok(4) => {
+            let errno = i32::from_le_bytes(errno);
+            let command = spec.argv[0].to_string_lossy().into_owned();
+            let _ = sandbox.wait(None);
+            Err(match errno {
+                libc::ENOENT => SpawnError::NotFound { command },
+                -1 => SpawnError::Setup(
+                    "the command's process could not be set up (see above)".into(),
+                ),
+                errno => SpawnError::NotExecutable {
+                    command,
+                    source: io::Error::from_raw_os_error(errno),
+                },
+            })
+        }
+        _ => Ok(sandbox),
+    }
+}
+
+/// Kills and reaps every remaining descendant (they were reparented to
+/// stockade, the subreaper), until none is left.
+fn kill_descendants() {
+    for _ in 0..1000 {
+        let children: Vec<libc::pid_t> = std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+            .flat_map(|list| {
+                list.split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if children.is_empty() {
+            return;
+        }
+        for pid in &children {
+            // SAFETY: kill on a child of ours.
+            unsafe { libc::kill(*pid, libc::SIGKILL) };
+        }
+        for _ in &children {
+            // SAFETY: waitpid with a null status pointer.
+            unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use stockade_linux::backend;
 use stockade_linux::mounts::MountOp;
 use stockade_linux::probe::{LandlockSupport, MachineReport, probe_machine};
 use stockade_linux::requirements::{Mechanism, needs};
+use stockade_linux::seccomp::SocketPolicy;
 use stockade_linux::spawn::{Outcome, SpawnError};
 use stockade_policy::ResolvedPolicy;
 
@@ -25,6 +26,11 @@ fn enforcement(linux: &backend::LinuxPlan, allow_weaker: &[String]) -> Enforceme
         }
         "deny-globs" => {
             "name the paths to hide one by one, or a single-level glob in a read-only directory"
+                .to_string()
+        }
+        "landlock-only" => {
+            "enable unprivileged user namespaces (see 'stockade check': a sysctl, or the \
+                            AppArmor profile in contrib/apparmor/stockade)"
                 .to_string()
         }
         _ => "run 'stockade explain' for the plan".to_string(),
@@ -62,6 +68,12 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
         requirement: Requirement::Hard,
     };
     let mut items = Vec::new();
+    if let backend::Mode::LandlockOnly { reason } = &linux.mode {
+        items.push(hard(
+            "isolation".into(),
+            format!("Landlock-only mode (no namespaces: {reason}); see the blockers for what it cannot hold"),
+        ));
+    }
     for op in &linux.mounts.ops {
         items.push(match op {
             MountOp::RootBind { writable } => hard(format!("{} /", if *writable { "write" } else { "read" }), "mount namespace: the host tree, recursively".into()),
@@ -88,28 +100,30 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
             linux.landlock.abi
         ),
     ));
-    items.push(hard(
-        format!(
-            "network {}",
-            if linux.network_namespace {
-                "off"
-            } else {
-                "full"
-            }
+    let namespaces = linux.mode == backend::Mode::Namespaces;
+    let (network, how) = match (linux.network_namespace, linux.seccomp.sockets) {
+        (true, _) => (
+            "network off",
+            "an empty network namespace, and seccomp refuses other socket families",
         ),
-        if linux.network_namespace {
-            "an empty network namespace".into()
-        } else {
-            "the host's network".into()
-        },
-    ));
+        (false, SocketPolicy::Any) => ("network full", "the host's network"),
+        (false, _) => (
+            "network off",
+            "seccomp refuses every socket family but AF_UNIX",
+        ),
+    };
+    items.push(hard(network.into(), how.into()));
     items.push(hard(
         format!("syscall filter ({} rules)", linux.seccomp_rules.len()),
         "seccomp-bpf, with no_new_privs; every capability dropped".into(),
     ));
     items.push(hard(
         "process tree".into(),
-        "pid namespace: everything dies with the run and with stockade".into(),
+        if namespaces {
+            "pid namespace: everything dies with the run and with stockade".into()
+        } else {
+            "stockade is the child subreaper: every descendant is killed when the run ends".into()
+        },
     ));
     items
 }
@@ -120,8 +134,8 @@ pub(crate) fn run(
     env: Vec<(String, String)>,
 ) -> Result<(crate::run::Ended, EnforcementPlan), crate::Error> {
     let policy = &loaded.policy;
-    let linux = backend::plan(policy);
-    let plan = enforcement(&linux, &request.allow_weaker);
+    let mut linux = backend::plan(policy);
+    let mut plan = enforcement(&linux, &request.allow_weaker);
     crate::run::refuse_blocked(&plan)?;
     let run = backend::RunRequest {
         argv: request.argv.clone(),
@@ -137,7 +151,22 @@ pub(crate) fn run(
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let outcome = backend::run(&linux, &run).map_err(|e| match e {
+    let mut result = backend::run(&linux, &run);
+    if let Err(e) = &result {
+        if backend::namespaces_refused(e) && linux.mode == backend::Mode::Namespaces {
+            // User namespaces are blocked after all: plan again without them.
+            linux = backend::plan_mode(
+                policy,
+                backend::Mode::LandlockOnly {
+                    reason: e.to_string(),
+                },
+            );
+            plan = enforcement(&linux, &request.allow_weaker);
+            crate::run::refuse_blocked(&plan)?;
+            result = backend::run(&linux, &run);
+        }
+    }
+    let outcome = result.map_err(|e| match e {
         SpawnError::NotFound { command } => crate::Error::CommandNotFound { command, path },
         SpawnError::NotExecutable { command, source } => {
             crate::Error::NotExecutable { command, source }
