@@ -188,7 +188,7 @@ fn an_existing_protected_name_is_bound_read_only() {
 }
 
 #[test]
-fn a_missing_deny_under_the_workspace_blocks_with_a_named_waiver() {
+fn a_missing_deny_under_the_workspace_gets_a_hidden_placeholder() {
     let t = Tree::new();
     let p = plan(&t.policy(
         None,
@@ -197,13 +197,18 @@ fn a_missing_deny_under_the_workspace_blocks_with_a_named_waiver() {
             ..Default::default()
         },
     ));
-    let blocker = p
-        .blockers
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    let later = p
+        .placeholders
         .iter()
-        .find(|b| b.rule.contains("ws/later"))
-        .expect("a blocker");
-    assert_eq!(blocker.weaker, "created-later");
-    // The same path, existing, is simply hidden.
+        .find(|p| p.path == t.root.join("ws/later"))
+        .expect("a placeholder");
+    assert!(
+        later.dir,
+        "an empty directory stands for the hidden path during the run"
+    );
+    assert!(hidden(&p).contains(&t.root.join("ws/later")));
+    // The same path, existing, is simply hidden, with no placeholder.
     std::fs::create_dir(t.root.join("ws/later")).unwrap();
     let p = plan(&t.policy(
         None,
@@ -212,7 +217,11 @@ fn a_missing_deny_under_the_workspace_blocks_with_a_named_waiver() {
             ..Default::default()
         },
     ));
-    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    assert!(
+        p.placeholders
+            .iter()
+            .all(|p| p.path != t.root.join("ws/later"))
+    );
     assert!(hidden(&p).contains(&t.root.join("ws/later")));
 }
 

@@ -526,22 +526,15 @@ impl MountPlan {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // Names tools read as files get a file that means their absence;
+        // any other path the policy hides or keeps read-only can stand as
+        // an empty directory for the run: that is what the rule asks for.
         let file = FILE_PLACEHOLDERS.iter().find(|(n, _)| *n == file_name);
-        let (dir, content) = if DIR_PLACEHOLDERS.contains(&file_name.as_str()) {
-            (true, "")
-        } else if let Some((_, content)) = file {
-            (false, *content)
-        } else {
-            self.blockers.push(Blocker {
-                rule: name,
-                reason: format!(
-                    "{} does not exist under a writable directory; stopping the command from creating it \
-                     needs a placeholder, and '{file_name}' has no safe one",
-                    rule.path.display()
-                ),
-                weaker: "created-later",
-            });
-            return;
+        let (dir, content) = match file {
+            Some((_, content)) if !DIR_PLACEHOLDERS.contains(&file_name.as_str()) => {
+                (false, *content)
+            }
+            _ => (true, ""),
         };
         self.placeholders.push(Placeholder {
             path: rule.path.clone(),
