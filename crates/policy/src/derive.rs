@@ -306,22 +306,12 @@ fn protect_git(
     for dir in &layout.dirs {
         let reason = format!("git directory behind {}", dot_git.display());
         let dir_origin = Origin::derived(reason, Some(origin));
-        if git_mode == GitMode::ReadOnly {
-            rules.restrict(FsRule {
-                path: dir.clone(),
-                access: Access::Read,
-                kind: RuleKind::Protected {
-                    name: ".git".into(),
-                },
-                exists: true,
-                origin: dir_origin,
-            });
-            protected.insert(dir.clone());
-            continue;
-        }
-        if !rules.access(dir).can_write() {
-            // Commit mode opens only what the policy already makes writable.
-            rules.note(dir, "git = \"commit\": this git directory is not under a writable root, so it stays read-only and commits will fail");
+        // Commit mode opens only what the policy already makes writable.
+        let open = git_mode == GitMode::Commit && rules.access(dir).can_write();
+        if !open {
+            if git_mode == GitMode::Commit {
+                rules.note(dir, "git = \"commit\": this git directory is not under a writable root, so it stays read-only and commits will fail");
+            }
             rules.restrict(FsRule {
                 path: dir.clone(),
                 access: Access::Read,

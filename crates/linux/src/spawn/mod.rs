@@ -213,18 +213,8 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
         Ok(Some(Report::Started)) => Ok(sandbox),
         Ok(Some(Report::SetupFailed(message))) => Err(kill_on_error(SpawnError::Setup(message))),
         Ok(Some(Report::ExecFailed(errno))) => {
-            let command = spec.argv[0].to_string_lossy().into_owned();
             let _ = sandbox.wait(None);
-            Err(match errno {
-                libc::ENOENT => SpawnError::NotFound { command },
-                -1 => SpawnError::Setup(
-                    "the command's process could not be set up (see above)".into(),
-                ),
-                errno => SpawnError::NotExecutable {
-                    command,
-                    source: io::Error::from_raw_os_error(errno),
-                },
-            })
+            Err(exec_failed(spec, errno))
         }
         Ok(Some(Report::Exited(_))) | Ok(None) | Err(_) => Err(kill_on_error(SpawnError::Setup(
             "the sandbox ended before the command started".into(),
@@ -439,20 +429,24 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
     match io::Read::read(&mut File::from(exec_read), &mut errno) {
         Ok(4) => {
             let errno = i32::from_le_bytes(errno);
-            let command = spec.argv[0].to_string_lossy().into_owned();
             let _ = sandbox.wait(None);
-            Err(match errno {
-                libc::ENOENT => SpawnError::NotFound { command },
-                -1 => SpawnError::Setup(
-                    "the command's process could not be set up (see above)".into(),
-                ),
-                errno => SpawnError::NotExecutable {
-                    command,
-                    source: io::Error::from_raw_os_error(errno),
-                },
-            })
+            Err(exec_failed(spec, errno))
         }
         _ => Ok(sandbox),
+    }
+}
+
+/// The error for a command whose exec failed with `errno` (-1: its process
+/// could not be set up, already reported on stderr).
+fn exec_failed(spec: &Spec, errno: i32) -> SpawnError {
+    let command = spec.argv[0].to_string_lossy().into_owned();
+    match errno {
+        libc::ENOENT => SpawnError::NotFound { command },
+        -1 => SpawnError::Setup("the command's process could not be set up (see above)".into()),
+        errno => SpawnError::NotExecutable {
+            command,
+            source: io::Error::from_raw_os_error(errno),
+        },
     }
 }
 
