@@ -28,6 +28,8 @@ pub struct LinuxPlan {
     pub landlock: LandlockPlan,
     pub seccomp: SeccompOptions,
     pub seccomp_rules: Vec<SyscallRule>,
+    /// The kernel has seccomp filters (else a blocker says so).
+    pub seccomp_available: bool,
     /// A new, empty network namespace.
     pub network_namespace: bool,
     /// Its loopback is up (`allow_local_binding`).
@@ -35,6 +37,16 @@ pub struct LinuxPlan {
     /// What stops the run, each with the `--allow-weaker` name that waives it.
     pub blockers: Vec<Blocker>,
 }
+
+/// The names `--allow-weaker` accepts on Linux, one per kind of blocker.
+pub const WEAKER_NAMES: &[&str] = &[
+    "created-later",
+    "deny-globs",
+    "landlock",
+    "seccomp",
+    "network-proxy",
+    "landlock-only",
+];
 
 /// How the Linux backend isolates a command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -127,6 +139,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
             landlock,
             seccomp_rules: crate::seccomp::rules(&seccomp),
             seccomp,
+            seccomp_available: seccomp_ok,
             network_namespace: false,
             loopback_up: false,
             blockers,
@@ -140,6 +153,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         landlock: crate::landlock::plan(policy, abi.min(7)),
         seccomp_rules: crate::seccomp::rules(&seccomp),
         seccomp,
+        seccomp_available: seccomp_ok,
         network_namespace: network.mode != NetworkMode::Full,
         loopback_up: network.mode != NetworkMode::Full && network.allow_local_binding,
         mounts,
@@ -201,8 +215,13 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
     let search_path = std::env::split_paths(path)
         .filter(|p| !p.as_os_str().as_bytes().is_empty())
         .collect();
-    let seccomp = crate::seccomp::compile(&plan.seccomp_rules)
-        .map_err(|e| SpawnError::Setup(e.to_string()))?;
+    let seccomp = match plan.seccomp_available {
+        true => Some(
+            crate::seccomp::compile(&plan.seccomp_rules)
+                .map_err(|e| SpawnError::Setup(e.to_string()))?,
+        ),
+        false => None,
+    };
     let mut rlimits = Vec::new();
     if let Some(n) = request.max_processes {
         rlimits.push((libc::RLIMIT_NPROC, n));

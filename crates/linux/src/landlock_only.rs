@@ -70,11 +70,25 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> (LandlockPlan, Vec<Blocker>) {
         })
     };
     for glob in &policy.deny_globs {
+        let cut = glob
+            .pattern
+            .find(['*', '?', '[', '{'])
+            .unwrap_or(glob.pattern.len());
+        let dir = Path::new(&glob.pattern[..cut])
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         if glob.pattern.contains("**") {
             block(
                 &mut blockers,
                 format!("none glob {}", glob.pattern),
                 "Landlock cannot hide a recursive glob",
+            );
+        } else if host_access(policy, &dir) == Access::Write {
+            block(
+                &mut blockers,
+                format!("none glob {}", glob.pattern),
+                "Landlock cannot hide a glob's matches beneath a writable root",
             );
         }
     }
@@ -110,7 +124,7 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> (LandlockPlan, Vec<Blocker>) {
             let parent = r
                 .path
                 .parent()
-                .map_or(Access::None, |p| policy.access(p).access);
+                .map_or(Access::None, |p| host_access(policy, p));
             parent == Access::None || (parent == Access::Read && r.access == Access::Write)
         })
         .collect();

@@ -428,6 +428,14 @@ impl MountPlan {
         let dir = entry_is_dir(&path);
         match (rule.access, dir) {
             (Access::None, Some(dir)) => {
+                if crate::placeholders::is_placeholder(&path) {
+                    // A placeholder another (or a killed) run made: share it.
+                    self.placeholders.push(Placeholder {
+                        path: path.clone(),
+                        dir,
+                        content: "",
+                    });
+                }
                 let why = format!("hidden: {}", rule.origin);
                 let reopened = dir && reopened_below(policy, &path);
                 self.mount(
@@ -455,9 +463,7 @@ impl MountPlan {
                 });
             }
             (Access::Read | Access::Write, Some(dir)) => {
-                let protected =
-                    matches!(rule.kind, RuleKind::Protected { .. } | RuleKind::GitControl);
-                if protected && crate::placeholders::is_placeholder(&path) {
+                if crate::placeholders::is_placeholder(&path) {
                     // Another run's (or a killed run's) placeholder: share it.
                     let name = path
                         .file_name()

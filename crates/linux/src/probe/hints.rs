@@ -18,7 +18,7 @@ pub struct Hint {
 /// The AppArmor fix, shared by the sysctl hint and the bwrap hint.
 const APPARMOR_FIX: &str = "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, \
      or install the AppArmor profile shipped in contrib/apparmor/stockade (instructions inside the file), \
-     or install bubblewrap";
+     or accept Landlock-only mode with --allow-weaker landlock-only (see 'stockade explain' for what it cannot hold)";
 
 /// Appended to fixes that only improve resource limits.
 const RLIMIT_NOTE: &str = "(informational: resource limits fall back to rlimits)";
@@ -136,9 +136,12 @@ impl MachineReport {
             Some(container) => format!(
                 "this looks like a container ({container}): allow unshare and user namespaces in \
                  its seccomp and AppArmor profiles (docker: --security-opt seccomp=unconfined \
-                 --security-opt apparmor=unconfined), or install bubblewrap"
+                 --security-opt apparmor=unconfined), or accept Landlock-only mode with \
+                 --allow-weaker landlock-only"
             ),
-            None => "use a kernel built with CONFIG_USER_NS=y, or install bubblewrap".to_owned(),
+            None => "use a kernel built with CONFIG_USER_NS=y, or accept Landlock-only mode with \
+                     --allow-weaker landlock-only"
+                .to_owned(),
         };
         hints.push(Hint {
             mechanism: "user_namespaces",
@@ -152,8 +155,8 @@ impl MachineReport {
             None if !self.user_namespaces.works => hints.push(hint(
                 "bwrap",
                 "bubblewrap is not installed".to_owned(),
-                "install it (sudo apt install bubblewrap, or sudo dnf install bubblewrap): \
-                 stockade uses it where user namespaces are restricted",
+                "informational: a backend that uses a system bwrap where user namespaces are \
+                 restricted is planned, not built; today stockade falls back to Landlock-only mode",
             )),
             Some(bwrap) if !bwrap.usable => {
                 let apparmor = self.user_namespaces.sysctls.iter().any(|s| {

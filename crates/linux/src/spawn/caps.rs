@@ -53,6 +53,12 @@ fn prctl(option: libc::c_int, arg: libc::c_ulong) -> io::Result<()> {
 /// Drops every capability of the calling thread for good. Must run while
 /// the thread still has CAP_SETPCAP (in the sandbox's user namespace).
 pub fn drop_all() -> io::Result<()> {
+    if holds_none()? {
+        // An ordinary user outside a user namespace: no capability to drop,
+        // and no right to set securebits (no_new_privs keeps setuid and
+        // file capabilities from granting any on exec).
+        return Ok(());
+    }
     prctl(
         libc::PR_SET_SECUREBITS,
         SECBIT_NOROOT
@@ -98,4 +104,36 @@ pub fn drop_all() -> io::Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// Whether the thread has no capability at all (effective, permitted,
+/// inheritable) and is not root, so dropping has nothing to do.
+fn holds_none() -> io::Result<bool> {
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are the v3 layout capget(2) fills (two
+    // CapData entries) and outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut header as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let empty = data
+        .iter()
+        .all(|d| d.effective == 0 && d.permitted == 0 && d.inheritable == 0);
+    // SAFETY: getuid/geteuid have no preconditions and cannot fail.
+    let root = unsafe { libc::getuid() == 0 || libc::geteuid() == 0 };
+    Ok(empty && !root)
 }

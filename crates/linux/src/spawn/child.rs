@@ -108,13 +108,13 @@ pub(super) fn init_main(spec: &Spec, sync: OwnedFd, report: OwnedFd) -> ! {
 }
 
 /// Mount tree, loopback, Landlock ruleset, working directory.
-fn setup(spec: &Spec) -> Result<PreparedRuleset, String> {
+fn setup(spec: &Spec) -> Result<Option<PreparedRuleset>, String> {
     crate::mounts::apply::apply(&spec.mounts).map_err(|e| e.to_string())?;
     if spec.loopback_up {
         super::net::loopback_up()
             .map_err(|e| format!("failed to bring up the sandbox's loopback: {e}"))?;
     }
-    let prepared = crate::landlock::prepare(&spec.landlock).map_err(|e| e.to_string())?;
+    let prepared = prepare_landlock(spec)?;
     std::env::set_current_dir(&spec.cwd).map_err(|e| {
         format!(
             "failed to enter the working directory {}: {e}",
@@ -166,7 +166,11 @@ fn write_file(path: &str, text: &str) -> std::io::Result<()> {
 
 /// The command's process: ends in execve, or in _exit(126/127) after
 /// writing the errno of the failed exec to `exec_errors`.
-pub(super) fn command_main(spec: &Spec, prepared: PreparedRuleset, exec_errors: OwnedFd) -> ! {
+pub(super) fn command_main(
+    spec: &Spec,
+    prepared: Option<PreparedRuleset>,
+    exec_errors: OwnedFd,
+) -> ! {
     let mut errors = File::from(exec_errors);
     let fail = |errors: &mut File, what: &str, e: std::io::Error| -> ! {
         eprintln!("stockade: error: failed to {what}: {e}");
@@ -214,22 +218,38 @@ pub(super) fn command_main(spec: &Spec, prepared: PreparedRuleset, exec_errors: 
             );
         }
     }
-    if let Err(e) = crate::landlock::restrict_self(prepared) {
-        fail(
-            &mut errors,
-            "restrict the command with Landlock",
-            std::io::Error::other(e.to_string()),
-        );
+    if let Some(prepared) = prepared {
+        if let Err(e) = crate::landlock::restrict_self(prepared) {
+            fail(
+                &mut errors,
+                "restrict the command with Landlock",
+                std::io::Error::other(e.to_string()),
+            );
+        }
     }
     if let Err(e) = super::caps::drop_all() {
         fail(&mut errors, "drop capabilities", e);
     }
-    if let Err(errno) = crate::seccomp::install(&spec.seccomp) {
-        fail(
-            &mut errors,
-            "install the seccomp filter",
-            std::io::Error::from_raw_os_error(errno),
-        );
+    if let Some(filter) = &spec.seccomp {
+        if let Err(errno) = crate::seccomp::install(filter) {
+            fail(
+                &mut errors,
+                "install the seccomp filter",
+                std::io::Error::from_raw_os_error(errno),
+            );
+        }
+    } else {
+        // Without the filter, no_new_privs still holds.
+        // SAFETY: prctl with integer arguments.
+        unsafe {
+            libc::prctl(
+                libc::PR_SET_NO_NEW_PRIVS,
+                1 as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+            )
+        };
     }
     // Only stdin, stdout and stderr cross into the command: a descriptor
     // stockade inherited (say, on a directory the policy hides) would
@@ -297,4 +317,15 @@ fn exec(spec: &Spec) -> i32 {
         }
     }
     best
+}
+
+/// The Landlock ruleset, or `None` when the kernel has no Landlock (the
+/// plan then carried a blocker the user waived with `--allow-weaker`).
+pub(super) fn prepare_landlock(spec: &Spec) -> Result<Option<PreparedRuleset>, String> {
+    if spec.landlock.abi == 0 {
+        return Ok(None);
+    }
+    crate::landlock::prepare(&spec.landlock)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }

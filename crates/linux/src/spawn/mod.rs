@@ -38,7 +38,8 @@ use std::time::{Duration, Instant};
 pub struct Spec {
     pub mounts: MountPlan,
     pub landlock: LandlockPlan,
-    pub seccomp: CompiledFilter,
+    /// `None` only when the kernel has no seccomp and the user waived it.
+    pub seccomp: Option<CompiledFilter>,
     /// The command and its arguments.
     pub argv: Vec<CString>,
     /// `NAME=VALUE` entries, already filtered by the environment policy.
@@ -383,8 +384,7 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
             source: io::Error::last_os_error(),
         });
     }
-    let prepared =
-        crate::landlock::prepare(&spec.landlock).map_err(|e| SpawnError::Setup(e.to_string()))?;
+    let prepared = child::prepare_landlock(spec).map_err(SpawnError::Setup)?;
     let (exec_read, exec_write) = pipe().map_err(os("create a pipe"))?;
     let blocked = blocked_set();
     // SAFETY: blocked is a valid set.

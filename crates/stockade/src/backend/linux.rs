@@ -134,6 +134,20 @@ pub(crate) fn run(
     env: Vec<(String, String)>,
 ) -> Result<(crate::run::Ended, EnforcementPlan), crate::Error> {
     let policy = &loaded.policy;
+    if let Some(unknown) = request
+        .allow_weaker
+        .iter()
+        .find(|w| !backend::WEAKER_NAMES.contains(&w.as_str()))
+    {
+        return Err(crate::Error::Policy(
+            stockade_policy::PolicyError::InvalidFlag {
+                flag: "--allow-weaker".into(),
+                value: unknown.clone(),
+                message: "not a protection this backend can be run without".into(),
+                hint: format!("use one of: {}", backend::WEAKER_NAMES.join(", ")),
+            },
+        ));
+    }
     let mut linux = backend::plan(policy);
     let mut plan = enforcement(&linux, &request.allow_weaker);
     crate::run::refuse_blocked(&plan)?;
