@@ -7,11 +7,11 @@ use crate::common::*;
 #[test]
 fn allow_weaker_with_nothing_blocked_changes_nothing() {
     let Some(t) = sandbox() else { return };
-    // Nothing is blocked here, so naming a mechanism to waive waives
+    // Nothing is blocked here, so naming a protection to waive waives
     // nothing: the run is exactly as strict as without it.
     let r = t
         .probe()
-        .policy(&["--allow-weaker", "bogus"])
+        .policy(&["--allow-weaker", "created-later"])
         .op(&["write", "../outside/x", "x"])
         .op(&["read", &t.p("home/.ssh/id_rsa")])
         .op(&["write", "ok", "x"])
@@ -21,8 +21,14 @@ fn allow_weaker_with_nothing_blocked_changes_nothing() {
     denied(key, READ_DENIED);
     allowed(ok);
     assert!(!r.stderr.contains("WITHOUT enforcing"), "{}", r.stderr);
-    t.run(&["--allow-weaker", "bogus", "--", "/bin/true"])
-        .expect_code(0);
+    // A name that is no protection at all is a usage error, and nothing runs.
+    let r = t.run(&["--allow-weaker", "bogus", "--", "/bin/true"]);
+    r.expect_code(125);
+    assert!(
+        r.stderr.contains("use one of: created-later"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
