@@ -279,6 +279,24 @@ fn a_workspace_under_the_private_tmp_is_still_bound_from_the_host() {
         "regression: writes landed in the tmpfs: {:?}",
         p.ops
     );
+    // Regression (CI clones under /tmp): the home directory under the
+    // private tmpfs is not shown at all, so its secrets, existing or
+    // missing, need neither hiding nor placeholders, and nothing blocks.
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    assert!(
+        hidden(&p)
+            .iter()
+            .all(|h| !h.starts_with(t.root.join("home"))),
+        "{:?}",
+        hidden(&p)
+    );
+    assert!(
+        p.placeholders
+            .iter()
+            .all(|x| x.path.starts_with(t.root.join("ws"))),
+        "{:?}",
+        p.placeholders
+    );
 }
 
 #[test]

@@ -425,6 +425,9 @@ impl MountPlan {
         {
             return; // the host tree above already shows exactly this
         }
+        if rule.access == Access::None && host_backed(policy, &path).is_none() {
+            return; // nothing of the host's is shown here (a private tmpfs): nothing to hide
+        }
         let dir = entry_is_dir(&path);
         match (rule.access, dir) {
             (Access::None, Some(dir)) => {
@@ -509,6 +512,9 @@ impl MountPlan {
         shadows: &[(PathBuf, String)],
         name: String,
     ) {
+        if host_backed(policy, &rule.path).is_none() {
+            return; // under a private tmpfs or an empty root: the host path is not shown
+        }
         if above != Access::Write {
             // Only a host process could create it: the snapshot of its
             // deepest existing ancestor (if that is shown at all) keeps it
@@ -578,8 +584,10 @@ impl MountPlan {
     fn glob(&mut self, policy: &ResolvedPolicy, pattern: &str, shadows: &[(PathBuf, String)]) {
         if let Some(dir) = glob_dir(pattern) {
             let anchor = anchor(&dir.join("*"));
+            let shown = host_backed(policy, &dir.join("*")).is_some();
             if shadows.iter().any(|(d, _)| Some(d) == anchor.as_ref())
                 || policy.access(&dir).access == Access::None
+                || !shown
             {
                 return;
             }
