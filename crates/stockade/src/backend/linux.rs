@@ -28,6 +28,7 @@ fn enforcement(linux: &backend::LinuxPlan, allow_weaker: &[String]) -> Enforceme
             "name the paths to hide one by one, or a single-level glob in a read-only directory"
                 .to_string()
         }
+        "network-proxy" => "use --network off (or full) until proxy mode is built".to_string(),
         "landlock-only" => {
             "enable unprivileged user namespaces (see 'stockade check': a sysctl, or the \
                             AppArmor profile in contrib/apparmor/stockade)"
