@@ -22,13 +22,42 @@ pub fn stockade_bin() -> &'static Path {
 }
 
 pub fn probe_bin() -> PathBuf {
-    let probe = stockade_bin().with_file_name("stockade-probe");
-    assert!(
-        probe.is_file(),
-        "{} is missing: run cargo build -p stockade-probe first",
-        probe.display()
-    );
-    probe
+    static PROBE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let probe = stockade_bin().with_file_name("stockade-probe");
+            assert!(
+                probe.is_file(),
+                "{} is missing: run cargo build -p stockade-probe first",
+                probe.display()
+            );
+            if !probe.starts_with("/tmp") {
+                return probe;
+            }
+            // The sandbox replaces the host's /tmp: a probe built under it
+            // (a clone in /tmp) is copied where the sandbox can see it.
+            let copy = fixture_base().join(format!("stockade-probe-{}", std::process::id()));
+            std::fs::copy(&probe, &copy).unwrap();
+            copy
+        })
+        .clone()
+}
+
+/// Where fixture trees live: `CARGO_TARGET_TMPDIR`, unless that is under
+/// `/tmp` (which the sandbox replaces with its own), then `~/.cache`.
+pub fn fixture_base() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if !target.starts_with("/tmp") {
+        return target;
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| !h.starts_with("/tmp"));
+    let base = home
+        .unwrap_or_else(|| PathBuf::from("/var/lib"))
+        .join(".cache/stockade-escape-tests");
+    std::fs::create_dir_all(&base).unwrap();
+    base
 }
 
 /// Is this test process running as root (effective uid 0)?
@@ -91,7 +120,7 @@ pub fn sandbox() -> Option<Tree> {
     }
 }
 
-/// A fixture tree under `CARGO_TARGET_TMPDIR` (not `/tmp`, which is the
+/// A fixture tree under [`fixture_base`] (not `/tmp`, which is the
 /// sandbox's private tmp):
 ///
 /// ```text
@@ -108,7 +137,7 @@ pub struct Tree {
 
 impl Tree {
     fn new() -> Tree {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let dir = tempfile::tempdir_in(fixture_base()).unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
         let tree = Tree { _dir: dir, root };
         tree.write("home/.ssh/id_rsa", "PRIVATE KEY\n");
