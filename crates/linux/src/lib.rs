@@ -1,7 +1,14 @@
-//! stockade's Linux backend.
+//! stockade's Linux backend. One module per mechanism:
 //!
-//! `probe` reports what the running kernel offers (the data behind
-//! `stockade check`); `requirements` says what a policy needs from it.
+//! * `backend` — the plan for a resolved policy (mount tree, Landlock
+//!   rules, seccomp filter, network namespace, blockers) and running it;
+//! * `mounts` — the mount tree as data (`plan`) and its construction
+//!   inside the sandbox (`apply`); `placeholders` — host mount points for
+//!   paths that do not exist;
+//! * `landlock`, `seccomp` — the two kernel filters, as data plus apply;
+//! * `landlock_only` — the mode for machines without user namespaces;
+//! * `spawn` — namespaces, the sandbox's init, the command's process;
+//! * `probe`, `requirements` — what the kernel offers, for `stockade check`.
 #![cfg(target_os = "linux")]
 
 pub mod backend;

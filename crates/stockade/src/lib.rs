@@ -8,8 +8,16 @@
 //!    [`load`] finds and resolves them into a [`stockade_policy::ResolvedPolicy`].
 //! 2. [`plan`] asks this platform's backend how it would enforce each rule
 //!    ([`EnforcementPlan`], plain data that `explain` prints).
-//! 3. Running a command applies the plan, and refuses (exit 125) when any
-//!    rule cannot be enforced exactly.
+//! 3. [`run`] applies the plan and runs the command, or refuses (exit 125)
+//!    when a rule cannot be enforced exactly and the user did not waive
+//!    exactly that protection (`RunRequest::allow_weaker`).
+//!
+//! # Platform specific behavior
+//!
+//! Linux has a backend; elsewhere every plan is blocked and nothing runs.
+//! On Linux, [`run`] must be called from a single-threaded process (the
+//! sandbox's processes are forks of it): the async, multi-threaded library
+//! API of SPEC section 6 will start them through a helper process.
 //!
 //! [`check`] reports what the machine offers.
 
