@@ -127,16 +127,19 @@ fn is_marked(path: &std::path::Path) -> bool {
 /// Whether `path` is a placeholder a run (this or another) made: marked
 /// and still empty.
 pub fn is_placeholder(path: &std::path::Path) -> bool {
+    // The mark first: one failing getxattr for everything that is not one.
+    if !is_marked(path) {
+        return false;
+    }
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return false;
     };
     // As it was made: empty, or holding a placeholder's one short line.
-    let untouched = if meta.is_dir() {
+    if meta.is_dir() {
         std::fs::read_dir(path)
             .map(|mut d| d.next().is_none())
             .unwrap_or(false)
     } else {
         meta.is_file() && meta.len() <= 2
-    };
-    untouched && is_marked(path)
+    }
 }
