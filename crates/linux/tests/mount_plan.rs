@@ -34,8 +34,9 @@ impl Tree {
             user: "u".into(),
             uid: Some(1000),
             hostname: "h".into(),
-            tmp_dir: "/tmp".into(),
-            host_tmp: "/tmp".into(),
+            // Not /tmp: a clone under /tmp would put the fixture beneath it.
+            tmp_dir: "/stockade-test-private-tmp".into(),
+            host_tmp: "/stockade-test-private-tmp".into(),
             roots: vec!["/".into()],
             env: BTreeMap::new(),
         }
@@ -108,7 +109,7 @@ fn workspace_is_a_read_only_root_with_a_writable_workspace() {
             && p.ops.contains(&MountOp::Sys)
     );
     assert!(p.ops.iter().any(
-        |op| matches!(op, MountOp::Tmpfs { path, writable: true, .. } if path == Path::new("/tmp"))
+        |op| matches!(op, MountOp::Tmpfs { path, writable: true, .. } if path == Path::new("/stockade-test-private-tmp"))
     ));
     assert!(p.blockers.is_empty(), "{:?}", p.blockers);
 }
