@@ -35,6 +35,6 @@ pub use check::{CheckReport, Fact, FactStatus, Hint, Need, ProfileVerdict, check
 pub use context::process_context;
 pub use error::{EXIT_SETUP_FAILURE, Error};
 pub use load::{Loaded, PolicyRequest, load, load_with};
-pub use plan::{Blocker, EnforcementPlan, PlanItem, Requirement, plan};
+pub use plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement, plan};
 pub use run::{RunRecord, RunRequest, run};
 pub use stockade_policy as policy;

@@ -55,8 +55,43 @@ pub struct EnforcementPlan {
     /// Blockers the user waived with `--allow-weaker`: the run is weaker
     /// than the policy by exactly these.
     pub waived: Vec<Blocker>,
-    /// The backend's own plan (mounts, Landlock rules, seccomp filter).
-    pub details: serde_json::Value,
+    /// The backend's own plan (mounts, Landlock rules, seccomp filter),
+    /// serialised only when the plan is (`explain --json`, `run --json`).
+    pub details: Details,
+}
+
+/// A backend's own plan, turned into JSON only when asked for: building it
+/// costs time on every run's start-up path, which is benchmarked.
+#[derive(Clone)]
+pub struct Details(std::sync::Arc<dyn Fn() -> serde_json::Value + Send + Sync>);
+
+impl Details {
+    /// Details produced by `f` when serialised.
+    pub fn new(f: impl Fn() -> serde_json::Value + Send + Sync + 'static) -> Details {
+        Details(std::sync::Arc::new(f))
+    }
+
+    /// No details.
+    pub fn none() -> Details {
+        Details::new(|| serde_json::Value::Null)
+    }
+
+    /// The details as JSON.
+    pub fn value(&self) -> serde_json::Value {
+        (self.0)()
+    }
+}
+
+impl Serialize for Details {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
+    }
+}
+
+impl std::fmt::Debug for Details {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Details(..)")
+    }
 }
 
 impl EnforcementPlan {

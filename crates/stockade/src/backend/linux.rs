@@ -2,7 +2,8 @@
 
 use crate::check::{CheckReport, Fact, FactStatus, Hint, Need, ProfileVerdict};
 use crate::context::PLATFORM;
-use crate::plan::{Blocker, EnforcementPlan, PlanItem, Requirement};
+use crate::plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement};
+use std::sync::Arc;
 use stockade_linux::backend;
 use stockade_linux::mounts::MountOp;
 use stockade_linux::probe::{LandlockSupport, MachineReport, probe_machine};
@@ -12,11 +13,11 @@ use stockade_linux::spawn::{Outcome, SpawnError};
 use stockade_policy::ResolvedPolicy;
 
 pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> EnforcementPlan {
-    enforcement(&backend::plan(policy), allow_weaker)
+    enforcement(&Arc::new(backend::plan(policy)), allow_weaker)
 }
 
 /// The generic view of a Linux plan, with the user's waivers applied.
-fn enforcement(linux: &backend::LinuxPlan, allow_weaker: &[String]) -> EnforcementPlan {
+fn enforcement(linux: &Arc<backend::LinuxPlan>, allow_weaker: &[String]) -> EnforcementPlan {
     let hint = |b: &stockade_linux::mounts::Blocker| match b.weaker {
         "landlock" | "seccomp" => {
             "run 'stockade check' for what this machine lacks and how to fix it".to_string()
@@ -57,7 +58,10 @@ fn enforcement(linux: &backend::LinuxPlan, allow_weaker: &[String]) -> Enforceme
         items: items(linux),
         blockers,
         waived,
-        details: serde_json::to_value(linux).unwrap_or(serde_json::Value::Null),
+        details: {
+            let linux = Arc::clone(linux);
+            Details::new(move || serde_json::to_value(&*linux).unwrap_or(serde_json::Value::Null))
+        },
     }
 }
 
@@ -149,7 +153,7 @@ pub(crate) fn run(
             },
         ));
     }
-    let mut linux = backend::plan(policy);
+    let mut linux = Arc::new(backend::plan(policy));
     let mut plan = enforcement(&linux, &request.allow_weaker);
     crate::run::refuse_blocked(&plan)?;
     let run = backend::RunRequest {
@@ -170,12 +174,12 @@ pub(crate) fn run(
     if let Err(e) = &result {
         if backend::namespaces_refused(e) && linux.mode == backend::Mode::Namespaces {
             // User namespaces are blocked after all: plan again without them.
-            linux = backend::plan_mode(
+            linux = Arc::new(backend::plan_mode(
                 policy,
                 backend::Mode::LandlockOnly {
                     reason: e.to_string(),
                 },
-            );
+            ));
             plan = enforcement(&linux, &request.allow_weaker);
             crate::run::refuse_blocked(&plan)?;
             result = backend::run(&linux, &run);

@@ -12,7 +12,7 @@ pub(crate) fn plan(_policy: &ResolvedPolicy, _allow_weaker: &[String]) -> Enforc
         items: Vec::new(),
         blockers: vec![no_backend_yet()],
         waived: Vec::new(),
-        details: serde_json::Value::Null,
+        details: crate::plan::Details::none(),
     }
 }
 
