@@ -131,6 +131,7 @@ const FILE_PLACEHOLDERS: &[(&str, &str)] = &[
 /// a directory, the entries of shadowed directories) but changes nothing.
 pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
     IS_DIR.with(|c| c.borrow_mut().clear());
+    BACKED.with(|c| c.borrow_mut().clear());
     // What resolution found missing needs no second look.
     IS_DIR.with(|c| {
         let mut cache = c.borrow_mut();
@@ -144,6 +145,7 @@ pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
     });
     let plan = plan_uncached(policy);
     IS_DIR.with(|c| c.borrow_mut().clear());
+    BACKED.with(|c| c.borrow_mut().clear());
     plan
 }
 
@@ -231,19 +233,26 @@ fn reopened_below(policy: &ResolvedPolicy, path: &Path) -> bool {
 /// host's tree; `None` when what is above is not the host's (a private
 /// tmpfs), so `path` needs its own bind to show the host's files.
 fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
-    for ancestor in path.ancestors().skip(1) {
-        let here = policy.rules_at(ancestor);
-        if here.iter().any(|r| r.kind == RuleKind::PrivateTmp) {
-            return None;
-        }
-        if let Some(strongest) = here.iter().max_by_key(|r| r.access.tie_strength()) {
-            return Some(strongest.access);
-        }
+    let parent = path.parent()?;
+    if let Some(hit) = BACKED.with(|c| c.borrow().get(parent).copied()) {
+        return hit;
     }
-    None
+    let here = policy.rules_at(parent);
+    let answer = if here.iter().any(|r| r.kind == RuleKind::PrivateTmp) {
+        None
+    } else if let Some(strongest) = here.iter().max_by_key(|r| r.access.tie_strength()) {
+        Some(strongest.access)
+    } else {
+        host_backed(policy, parent)
+    };
+    BACKED.with(|c| c.borrow_mut().insert(parent.to_path_buf(), answer));
+    answer
 }
 
 thread_local! {
+    /// `host_backed` answers (by parent) for one `plan` call.
+    static BACKED: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<Access>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
     /// `lstat` answers for one `plan` call: rules share their ancestors.
     static IS_DIR: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<bool>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
