@@ -6,17 +6,17 @@
 
 use crate::access::Access;
 use crate::context::ResolveContext;
+use crate::fasthash::{FastMap, FastSet};
 use crate::git;
 use crate::paths::{EntryType, entry_type};
 use crate::resolved::{FsRule, GitMode, GlobRule, Note, ResolvedPolicy, RuleKind, decide};
 use crate::source::Origin;
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The rules during derivation, indexed by path so that each question
 /// ("what access does this path get?") costs a lookup per component.
 struct Rules<'g> {
-    by_path: HashMap<PathBuf, Vec<FsRule>>,
+    by_path: FastMap<PathBuf, Vec<FsRule>>,
     globs: &'g [GlobRule],
     notes: Vec<Note>,
 }
@@ -68,7 +68,7 @@ impl Rules<'_> {
 /// Applies every derivation, in order.
 pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
     let mut rules = Rules {
-        by_path: HashMap::new(),
+        by_path: FastMap::default(),
         globs: &policy.deny_globs,
         notes: Vec::new(),
     };
@@ -222,7 +222,7 @@ fn protect_names(rules: &mut Rules<'_>, names: &[String], git_mode: GitMode) {
     if !names.iter().any(|n| n == crate::discover::POLICY_FILE_NAME) {
         names.push(crate::discover::POLICY_FILE_NAME.to_string());
     }
-    let mut protected = HashSet::new();
+    let mut protected = FastSet::default();
     for root in &roots {
         for name in &names {
             protect_name(rules, root, name, git_mode, &mut protected);
@@ -236,7 +236,7 @@ fn protect_name(
     root: &FsRule,
     name: &str,
     git_mode: GitMode,
-    protected: &mut HashSet<PathBuf>,
+    protected: &mut FastSet<PathBuf>,
 ) {
     let path = root.path.join(name);
     let reason = format!(
@@ -287,7 +287,7 @@ fn protect_git(
     dot_git: &Path,
     origin: &Origin,
     git_mode: GitMode,
-    protected: &mut HashSet<PathBuf>,
+    protected: &mut FastSet<PathBuf>,
 ) {
     let layout = git::inspect(dot_git);
     for problem in layout.problems {
@@ -396,7 +396,7 @@ fn submodule_configs(modules: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 
 /// Protected names win over write rules beneath them: such a rule is
 /// lowered to read, with a note.
-fn cap_writes_under(rules: &mut Rules<'_>, protected: &HashSet<PathBuf>) {
+fn cap_writes_under(rules: &mut Rules<'_>, protected: &FastSet<PathBuf>) {
     let mut capped = Vec::new();
     for (path, same_path) in &mut rules.by_path {
         let beneath = path.ancestors().skip(1).any(|a| protected.contains(a));

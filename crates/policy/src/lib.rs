@@ -28,6 +28,7 @@ mod builtin;
 mod context;
 mod derive;
 mod discover;
+mod fasthash;
 mod git;
 mod layer;
 mod limits;

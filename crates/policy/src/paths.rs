@@ -1,8 +1,8 @@
 //! Path normalisation: absolute, lexically clean, and canonical (symlinks
 //! resolved) as far as the path exists.
 
+use crate::fasthash::FastMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 /// A path made absolute and canonical as far as it exists.
@@ -103,8 +103,12 @@ pub(crate) enum EntryType {
 /// The results of one resolution's file-system questions.
 #[derive(Default)]
 struct Cache {
-    canonical: HashMap<PathBuf, Canonical>,
-    entries: HashMap<PathBuf, EntryType>,
+    canonical: FastMap<PathBuf, Canonical>,
+    entries: FastMap<PathBuf, EntryType>,
+    /// How often each directory was asked about a child, and the ones
+    /// listed whole (their missing children are known to be missing).
+    asked: FastMap<PathBuf, u32>,
+    listed: crate::fasthash::FastSet<PathBuf>,
 }
 
 thread_local! {
@@ -129,25 +133,82 @@ fn caching() -> bool {
 
 /// `lstat(path)`, through the cache when one is active.
 pub(crate) fn entry_type(path: &Path) -> EntryType {
-    if let Some(hit) = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .and_then(|m| m.entries.get(path).copied())
-    }) {
-        return hit;
+    let cached = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let cache = c.as_mut()?;
+        if let Some(hit) = cache.entries.get(path) {
+            return Some(*hit);
+        }
+        let parent = path.parent()?;
+        if cache.listed.contains(parent) {
+            return Some(EntryType::Missing); // listed whole, and not there
+        }
+        let asked = cache.asked.entry(parent.to_path_buf()).or_insert(0);
+        *asked += 1;
+        if *asked == LIST_AFTER {
+            list_into(cache, parent);
+            return Some(
+                cache
+                    .entries
+                    .get(path)
+                    .copied()
+                    .unwrap_or(EntryType::Missing),
+            );
+        }
+        None
+    });
+    if let Some(kind) = cached {
+        return kind;
     }
-    let kind = match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => EntryType::Symlink,
-        Ok(meta) if meta.is_dir() => EntryType::Dir,
-        Ok(_) => EntryType::Other,
-        Err(_) => EntryType::Missing,
-    };
+    let kind = lstat(path);
     CACHE.with(|c| {
         if let Some(cache) = c.borrow_mut().as_mut() {
             cache.entries.insert(path.to_path_buf(), kind);
         }
     });
     kind
+}
+
+/// A directory asked about this many children is listed whole: one
+/// `getdents` pass instead of an `lstat` per remaining child (large
+/// policies name many paths in the same directories).
+const LIST_AFTER: u32 = 8;
+/// Largest listing used; a bigger directory keeps per-child `lstat`s.
+const MAX_LISTED: usize = 4096;
+
+fn lstat(path: &Path) -> EntryType {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => EntryType::Symlink,
+        Ok(meta) if meta.is_dir() => EntryType::Dir,
+        Ok(_) => EntryType::Other,
+        Err(_) => EntryType::Missing,
+    }
+}
+
+/// Records the type of every entry of `dir` (from `d_type`), and `dir` as
+/// listed whole, unless it cannot be read or is too large.
+fn list_into(cache: &mut Cache, dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let Ok(entry) = entry else { return };
+        let Ok(kind) = entry.file_type() else { return };
+        let kind = if kind.is_symlink() {
+            EntryType::Symlink
+        } else if kind.is_dir() {
+            EntryType::Dir
+        } else {
+            EntryType::Other
+        };
+        found.push((entry.path(), kind));
+        if found.len() > MAX_LISTED {
+            return;
+        }
+    }
+    cache.entries.extend(found);
+    cache.listed.insert(dir.to_path_buf());
 }
 
 /// Canonicalises a path free of `.` and `..`, parent first, through the cache.
