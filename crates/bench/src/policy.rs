@@ -50,7 +50,7 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
     let file_path = ws.join(".stockade.toml");
     let mut ctx = stockade::process_context(Some(&ws)).expect("process context");
     ctx.cwd = ws.clone();
-    let in_process = sample(iterations, || {
+    let parse_and_resolve = || {
         let file = PolicyFile::parse(SourceText::new(
             Source::File {
                 path: file_path.clone(),
@@ -61,18 +61,13 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
         let policy = resolve(Some(&file), Some("bench"), &Overrides::default(), &ctx)
             .expect("policy resolves");
         assert!(policy.rules.len() >= 1000, "all rules resolved");
+        policy
+    };
+    let in_process = sample(iterations, || {
+        parse_and_resolve();
     });
     let with_plan = sample(iterations, || {
-        let file = PolicyFile::parse(SourceText::new(
-            Source::File {
-                path: file_path.clone(),
-            },
-            text.clone(),
-        ))
-        .expect("policy parses");
-        let policy = resolve(Some(&file), Some("bench"), &Overrides::default(), &ctx)
-            .expect("policy resolves");
-        let plan = stockade::plan(&policy, &[]);
+        let plan = stockade::plan(&parse_and_resolve(), &[]);
         assert!(!plan.items.is_empty(), "a plan");
     });
     let parse_only = sample(iterations, || {

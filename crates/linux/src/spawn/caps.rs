@@ -32,6 +32,29 @@ struct CapData {
 
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
+const NO_CAPS: CapData = CapData {
+    effective: 0,
+    permitted: 0,
+    inheritable: 0,
+};
+
+/// `capget(2)` (fills `data`) or `capset(2)` (applies it) on this thread,
+/// with the v3 layout: one header and two data entries.
+fn capability_call(call: libc::c_long, data: &mut [CapData; 2]) -> io::Result<()> {
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: header and data are the v3 layout both calls take (two
+    // CapData entries), valid for reads and writes, and outlive the call.
+    let rc = unsafe { libc::syscall(call, &mut header as *mut CapHeader, data.as_mut_ptr()) };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 fn prctl(option: libc::c_int, arg: libc::c_ulong) -> io::Result<()> {
     // SAFETY: the prctl options used here take integer arguments only.
     let rc = unsafe {
@@ -81,55 +104,15 @@ pub fn drop_all() -> io::Result<()> {
         libc::PR_CAP_AMBIENT,
         libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
     )?;
-    let mut header = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let data = [CapData {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: header and data are the v3 layout capset(2) expects (two
-    // CapData entries) and outlive the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_capset,
-            &mut header as *mut CapHeader,
-            data.as_ptr(),
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    let mut none = [NO_CAPS; 2];
+    capability_call(libc::SYS_capset, &mut none)
 }
 
 /// Whether the thread has no capability at all (effective, permitted,
 /// inheritable) and is not root, so dropping has nothing to do.
 fn holds_none() -> io::Result<bool> {
-    let mut header = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: header and data are the v3 layout capget(2) fills (two
-    // CapData entries) and outlive the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_capget,
-            &mut header as *mut CapHeader,
-            data.as_mut_ptr(),
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let mut data = [NO_CAPS; 2];
+    capability_call(libc::SYS_capget, &mut data)?;
     let empty = data
         .iter()
         .all(|d| d.effective == 0 && d.permitted == 0 && d.inheritable == 0);
