@@ -85,14 +85,16 @@ pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
 
 /// Plans the enforcement of `policy` in the given mode.
 pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
-    let landlock = crate::probe::probe_landlock();
-    let seccomp_ok = crate::probe::probe_seccomp().available;
+    // One syscall each on the run's start-up path; the full probes (which
+    // read /proc and /sys for their diagnostics) only when something lacks.
+    let abi = crate::probe::landlock_abi().unwrap_or(0);
+    let seccomp_ok = crate::probe::seccomp_filters_available();
     let mut blockers = Vec::new();
-    let abi = landlock.abi.unwrap_or(0);
     if abi == 0 {
+        let detail = crate::probe::probe_landlock().detail;
         blockers.push(Blocker {
             rule: "filesystem rules (Landlock layer)".into(),
-            reason: format!("Landlock is not available: {}", landlock.detail),
+            reason: format!("Landlock is not available: {detail}"),
             weaker: "landlock",
         });
     }

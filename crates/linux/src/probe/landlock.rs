@@ -139,6 +139,13 @@ fn status_from_result(result: Result<u32, i32>, lsm: Option<String>) -> Landlock
     }
 }
 
+/// The kernel's Landlock ABI version, from one syscall (the errno when
+/// Landlock is missing or disabled): what a run needs, without the
+/// diagnostics of [`probe_landlock`].
+pub fn landlock_abi() -> Result<u32, i32> {
+    landlock_abi_version()
+}
+
 /// `landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)`.
 fn landlock_abi_version() -> Result<u32, i32> {
     // SAFETY: with the VERSION flag the kernel requires a NULL attribute

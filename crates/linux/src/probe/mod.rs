@@ -22,9 +22,10 @@ pub use cgroup::{
 pub use hints::Hint;
 pub use landlock::{
     FEATURES as LANDLOCK_FEATURES, KNOWN_ABI as LANDLOCK_KNOWN_ABI, LandlockFeature,
-    LandlockStatus, LandlockSupport, features_for_abi, missing_features, probe_landlock,
+    LandlockStatus, LandlockSupport, features_for_abi, landlock_abi, missing_features,
+    probe_landlock,
 };
-pub use seccomp::{SeccompStatus, probe_seccomp};
+pub use seccomp::{SeccompStatus, probe_seccomp, seccomp_filters_available};
 pub use userns::{Sysctl, UsernsStatus, interpret_sysctl, probe_userns};
 
 /// Everything the probes found.

@@ -93,6 +93,12 @@ fn assemble(
     }
 }
 
+/// Whether seccomp filters are available, from one `prctl`: what a run
+/// needs, without the diagnostics of [`probe_seccomp`].
+pub fn seccomp_filters_available() -> bool {
+    filter_mode_errno() == libc::EFAULT
+}
+
 /// `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL)`: the errno it fails
 /// with. `EFAULT` means filter mode exists (the kernel tried to copy the
 /// program from NULL before checking anything else); `EINVAL` means the
