@@ -133,13 +133,14 @@ fn check(plan: &LandlockPlan) -> Result<Checked, LandlockError> {
 /// Needs Landlock (Linux 5.13 or later, `landlock` among the active LSMs).
 pub fn prepare(plan: &LandlockPlan) -> Result<PreparedRuleset, LandlockError> {
     let checked = check(plan)?;
-    let status = crate::probe::probe_landlock();
-    match status.abi {
-        Some(kernel) if kernel >= plan.abi => {}
+    // One syscall; the full probe (with its diagnostics) only on failure.
+    match crate::probe::landlock_abi() {
+        Ok(kernel) if kernel >= plan.abi => {}
         _ => {
+            let detail = crate::probe::probe_landlock().detail;
             return Err(LandlockError::KernelTooOld {
                 planned: plan.abi,
-                found: format!("this kernel offers {}", status.detail),
+                found: format!("this kernel offers {detail}"),
             });
         }
     }
