@@ -24,7 +24,7 @@
 use crate::landlock::{LandlockPlan, PathRule, handled_fs, rights_for, system_rules};
 use crate::mounts::Blocker;
 use std::path::{Path, PathBuf};
-use stockade_policy::{Access, ResolvedPolicy, RuleKind};
+use stockade_policy::{Access, ResolvedPolicy, RuleKind, cmp_paths};
 
 /// The `--allow-weaker` name of everything this mode cannot hold.
 pub const WEAKER: &str = "landlock-only";
@@ -138,7 +138,7 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> (LandlockPlan, Vec<Blocker>) {
             0,
         );
     }
-    rules.sort_by(|a, b| a.path.cmp(&b.path));
+    rules.sort_by(|a, b| cmp_paths(&a.path, &b.path));
     rules.dedup_by(|a, b| a.path == b.path && a.rights == b.rights);
     let plan = LandlockPlan {
         abi,
@@ -203,7 +203,9 @@ fn grant(
 
 /// Whether some rule or glob beneath `path` gives less than `access`.
 fn restricted_below(policy: &ResolvedPolicy, path: &Path, access: Access) -> bool {
-    let start = policy.rules.partition_point(|r| r.path.as_path() <= path);
+    let start = policy
+        .rules
+        .partition_point(|r| cmp_paths(&r.path, path).is_le());
     let rule_below = policy.rules[start..]
         .iter()
         .take_while(|r| r.path.starts_with(path))

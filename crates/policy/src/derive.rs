@@ -6,7 +6,7 @@
 
 use crate::access::Access;
 use crate::context::ResolveContext;
-use crate::fasthash::{FastMap, FastSet};
+use crate::fasthash::{PathMap, PathSet};
 use crate::git;
 use crate::paths::{EntryType, entry_type};
 use crate::resolved::{FsRule, GitMode, GlobRule, Note, ResolvedPolicy, RuleKind, decide};
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// The rules during derivation, indexed by path so that each question
 /// ("what access does this path get?") costs a lookup per component.
 struct Rules<'g> {
-    by_path: FastMap<PathBuf, Vec<FsRule>>,
+    by_path: PathMap<Vec<FsRule>>,
     globs: &'g [GlobRule],
     notes: Vec<Note>,
 }
@@ -32,14 +32,11 @@ impl Rules<'_> {
     }
 
     fn names(&self, path: &Path) -> bool {
-        self.by_path.contains_key(path)
+        self.by_path.contains(path)
     }
 
     fn push(&mut self, rule: FsRule) {
-        self.by_path
-            .entry(rule.path.clone())
-            .or_default()
-            .push(rule);
+        self.by_path.at(&rule.path).push(rule);
     }
 
     /// Adds `rule` unless the path already gets access at least as strict
@@ -68,7 +65,7 @@ impl Rules<'_> {
 /// Applies every derivation, in order.
 pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
     let mut rules = Rules {
-        by_path: FastMap::default(),
+        by_path: PathMap::default(),
         globs: &policy.deny_globs,
         notes: Vec::new(),
     };
@@ -94,14 +91,17 @@ pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
     }
     let Rules { by_path, notes, .. } = rules;
     policy.notes.extend(notes);
-    let mut sorted: Vec<FsRule> = by_path.into_values().flatten().collect();
-    // `ResolvedPolicy::access` binary-searches this order.
-    sorted.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then(a.access.tie_strength().cmp(&b.access.tie_strength()))
-    });
-    policy.rules = sorted;
+    // `ResolvedPolicy::access` binary-searches this order: by path, then
+    // weakest first. Sorting the groups moves far less than sorting rules.
+    let mut groups: Vec<Vec<FsRule>> = by_path.into_values().filter(|g| !g.is_empty()).collect();
+    groups.sort_unstable_by(|a, b| crate::order::cmp_paths(&a[0].path, &b[0].path));
+    policy.rules = groups
+        .into_iter()
+        .flat_map(|mut same_path| {
+            same_path.sort_by_key(|r| r.access.tie_strength());
+            same_path
+        })
+        .collect();
 }
 
 /// When `:tmp` is a per-run directory rather than a fresh `/tmp`, the
@@ -222,8 +222,9 @@ fn protect_names(rules: &mut Rules<'_>, names: &[String], git_mode: GitMode) {
     if !names.iter().any(|n| n == crate::discover::POLICY_FILE_NAME) {
         names.push(crate::discover::POLICY_FILE_NAME.to_string());
     }
-    let mut protected = FastSet::default();
+    let mut protected = PathSet::default();
     for root in &roots {
+        crate::paths::list_children(&root.path);
         for name in &names {
             protect_name(rules, root, name, git_mode, &mut protected);
         }
@@ -236,7 +237,7 @@ fn protect_name(
     root: &FsRule,
     name: &str,
     git_mode: GitMode,
-    protected: &mut FastSet<PathBuf>,
+    protected: &mut PathSet,
 ) {
     let path = root.path.join(name);
     let reason = format!(
@@ -287,7 +288,7 @@ fn protect_git(
     dot_git: &Path,
     origin: &Origin,
     git_mode: GitMode,
-    protected: &mut FastSet<PathBuf>,
+    protected: &mut PathSet,
 ) {
     let layout = git::inspect(dot_git);
     for problem in layout.problems {
@@ -396,9 +397,9 @@ fn submodule_configs(modules: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 
 /// Protected names win over write rules beneath them: such a rule is
 /// lowered to read, with a note.
-fn cap_writes_under(rules: &mut Rules<'_>, protected: &FastSet<PathBuf>) {
+fn cap_writes_under(rules: &mut Rules<'_>, protected: &PathSet) {
     let mut capped = Vec::new();
-    for (path, same_path) in &mut rules.by_path {
+    for (path, same_path) in rules.by_path.iter_mut() {
         let beneath = path.ancestors().skip(1).any(|a| protected.contains(a));
         if !beneath {
             continue;
@@ -406,7 +407,7 @@ fn cap_writes_under(rules: &mut Rules<'_>, protected: &FastSet<PathBuf>) {
         for rule in same_path.iter_mut() {
             if rule.access == Access::Write && rule.kind != RuleKind::GitCommit {
                 rule.access = Access::Read;
-                capped.push(path.clone());
+                capped.push(path.to_path_buf());
             }
         }
     }

@@ -1,8 +1,14 @@
-//! A fast, non-cryptographic hasher for internal maps keyed by paths
-//! (resolution builds thousands of such lookups; SipHash's resistance to
-//! hash flooding buys nothing for keys stockade itself computes).
+//! Fast maps keyed by canonical paths. Resolution builds thousands of such
+//! lookups; SipHash's resistance to hash flooding buys nothing for keys
+//! stockade itself computes, and `Path`'s own `Hash` walks every byte looking
+//! for separators. Keys here are canonical (no `.`, `..`, repeated or
+//! trailing separators), so their bytes are their identity.
 
+use std::collections::HashSet;
+use std::collections::hash_map::{self, HashMap};
+use std::ffi::OsString;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
 
 /// The multiply-rotate hash of rustc's `FxHasher`.
 #[derive(Default, Clone, Copy)]
@@ -32,24 +38,101 @@ impl Hasher for FxHasher {
     }
 }
 
-/// A `HashMap` with [`FxHasher`].
-pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
-/// A `HashSet` with [`FxHasher`].
-pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+type Fx = BuildHasherDefault<FxHasher>;
+
+/// A map from canonical paths, hashed and compared as bytes.
+pub(crate) struct PathMap<V>(HashMap<OsString, V, Fx>);
+
+impl<V> Default for PathMap<V> {
+    fn default() -> Self {
+        PathMap(HashMap::default())
+    }
+}
+
+impl<V> PathMap<V> {
+    pub(crate) fn get(&self, path: &Path) -> Option<&V> {
+        self.0.get(path.as_os_str())
+    }
+
+    pub(crate) fn get_mut(&mut self, path: &Path) -> Option<&mut V> {
+        self.0.get_mut(path.as_os_str())
+    }
+
+    pub(crate) fn contains(&self, path: &Path) -> bool {
+        self.0.contains_key(path.as_os_str())
+    }
+
+    pub(crate) fn insert(&mut self, path: PathBuf, value: V) {
+        self.0.insert(path.into_os_string(), value);
+    }
+
+    pub(crate) fn remove(&mut self, path: &Path) -> Option<V> {
+        self.0.remove(path.as_os_str())
+    }
+
+    /// The value at `path`, inserted with `V::default()` if absent; the
+    /// path is copied only when it is new.
+    pub(crate) fn at(&mut self, path: &Path) -> &mut V
+    where
+        V: Default,
+    {
+        if !self.0.contains_key(path.as_os_str()) {
+            self.0.insert(path.as_os_str().to_owned(), V::default());
+        }
+        self.0.get_mut(path.as_os_str()).expect("just inserted")
+    }
+
+    pub(crate) fn values(&self) -> hash_map::Values<'_, OsString, V> {
+        self.0.values()
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&Path, &mut V)> {
+        self.0.iter_mut().map(|(k, v)| (Path::new(k), v))
+    }
+
+    pub(crate) fn into_values(self) -> hash_map::IntoValues<OsString, V> {
+        self.0.into_values()
+    }
+
+    pub(crate) fn extend(&mut self, entries: impl IntoIterator<Item = (PathBuf, V)>) {
+        self.0
+            .extend(entries.into_iter().map(|(k, v)| (k.into_os_string(), v)));
+    }
+}
+
+/// A set of canonical paths, hashed and compared as bytes.
+#[derive(Default)]
+pub(crate) struct PathSet(HashSet<OsString, Fx>);
+
+impl PathSet {
+    pub(crate) fn contains(&self, path: &Path) -> bool {
+        self.0.contains(path.as_os_str())
+    }
+
+    pub(crate) fn insert(&mut self, path: PathBuf) {
+        self.0.insert(path.into_os_string());
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn maps_keyed_by_paths_work() {
-        let mut map: FastMap<PathBuf, u32> = FastMap::default();
+        let mut map: PathMap<u32> = PathMap::default();
         for i in 0..1000 {
             map.insert(PathBuf::from(format!("/a/b{i}/c")), i);
         }
-        assert_eq!(map.len(), 1000);
-        assert_eq!(map.get(&PathBuf::from("/a/b7/c")), Some(&7));
-        assert_eq!(map.get(&PathBuf::from("/a/b7")), None);
+        assert_eq!(map.get(Path::new("/a/b7/c")), Some(&7));
+        assert_eq!(map.get(Path::new("/a/b7")), None);
+        *map.at(Path::new("/a/b7")) += 5;
+        assert_eq!(map.get(Path::new("/a/b7")), Some(&5));
+        assert_eq!(map.remove(Path::new("/a/b7/c")), Some(7));
+        assert!(!map.contains(Path::new("/a/b7/c")));
+        assert_eq!(map.values().count(), 1000);
+        let mut set = PathSet::default();
+        set.insert("/x/y".into());
+        assert!(set.contains(Path::new("/x/y")) && !set.contains(Path::new("/x")));
     }
 }

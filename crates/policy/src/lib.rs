@@ -32,6 +32,7 @@ mod fasthash;
 mod git;
 mod layer;
 mod limits;
+mod order;
 mod paths;
 mod resolve;
 mod resolved;
@@ -42,6 +43,7 @@ pub use builtin::{BUILTIN_PROFILES, BUILTIN_TOML, DEFAULT_PROFILE};
 pub use context::{Platform, ResolveContext};
 pub use discover::{POLICY_FILE_NAME, PolicyLocation, discover, user_config_path};
 pub use limits::{parse_duration, parse_size};
+pub use order::cmp_paths;
 pub use paths::{Canonical, canonicalize};
 pub use resolve::{DEFAULT_MAX_OUTPUT, Overrides, resolve};
 pub use resolved::{

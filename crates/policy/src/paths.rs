@@ -1,7 +1,7 @@
 //! Path normalisation: absolute, lexically clean, and canonical (symlinks
 //! resolved) as far as the path exists.
 
-use crate::fasthash::FastMap;
+use crate::fasthash::{PathMap, PathSet};
 use std::cell::RefCell;
 use std::path::{Component, Path, PathBuf};
 
@@ -103,12 +103,12 @@ pub(crate) enum EntryType {
 /// The results of one resolution's file-system questions.
 #[derive(Default)]
 struct Cache {
-    canonical: FastMap<PathBuf, Canonical>,
-    entries: FastMap<PathBuf, EntryType>,
+    canonical: PathMap<Canonical>,
+    entries: PathMap<EntryType>,
     /// How often each directory was asked about a child, and the ones
     /// listed whole (their missing children are known to be missing).
-    asked: FastMap<PathBuf, u32>,
-    listed: crate::fasthash::FastSet<PathBuf>,
+    asked: PathMap<u32>,
+    listed: PathSet,
 }
 
 thread_local! {
@@ -143,7 +143,7 @@ pub(crate) fn entry_type(path: &Path) -> EntryType {
         if cache.listed.contains(parent) {
             return Some(EntryType::Missing); // listed whole, and not there
         }
-        let asked = cache.asked.entry(parent.to_path_buf()).or_insert(0);
+        let asked = cache.asked.at(parent);
         *asked += 1;
         if *asked == LIST_AFTER {
             list_into(cache, parent);
@@ -169,10 +169,22 @@ pub(crate) fn entry_type(path: &Path) -> EntryType {
     kind
 }
 
+/// Lists `dir` into the cache (when one is active and `dir` is not listed
+/// yet), so questions about several of its children cost one listing.
+pub(crate) fn list_children(dir: &Path) {
+    CACHE.with(|c| {
+        if let Some(cache) = c.borrow_mut().as_mut()
+            && !cache.listed.contains(dir)
+        {
+            list_into(cache, dir);
+        }
+    });
+}
+
 /// A directory asked about this many children is listed whole: one
 /// `getdents` pass instead of an `lstat` per remaining child (large
 /// policies name many paths in the same directories).
-const LIST_AFTER: u32 = 8;
+const LIST_AFTER: u32 = 4;
 /// Largest listing used; a bigger directory keeps per-child `lstat`s.
 const MAX_LISTED: usize = 4096;
 

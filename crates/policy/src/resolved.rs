@@ -238,7 +238,9 @@ impl ResolvedPolicy {
     /// The rules naming exactly `path`, weakest first (a binary search:
     /// `rules` is sorted by path).
     pub fn rules_at(&self, path: &Path) -> &[FsRule] {
-        let start = self.rules.partition_point(|r| r.path.as_path() < path);
+        let start = self
+            .rules
+            .partition_point(|r| crate::order::cmp_paths(&r.path, path).is_lt());
         let len = self.rules[start..]
             .iter()
             .take_while(|r| r.path == path)

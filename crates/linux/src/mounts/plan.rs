@@ -18,7 +18,7 @@
 use serde::Serialize;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use stockade_policy::{Access, FsRule, NetworkMode, ResolvedPolicy, RuleKind};
+use stockade_policy::{Access, FsRule, NetworkMode, ResolvedPolicy, RuleKind, cmp_paths};
 
 /// One step of building the tree, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -172,7 +172,7 @@ fn plan_uncached(policy: &ResolvedPolicy) -> MountPlan {
         .chain(shadows.iter().map(|(dir, why)| Step::Shadow(dir, why)))
         .collect();
     // Parents before children; a shadow before the rules beneath it.
-    steps.sort_by(|a, b| a.path().cmp(b.path()).then(a.order().cmp(&b.order())));
+    steps.sort_by(|a, b| cmp_paths(a.path(), b.path()).then(a.order().cmp(&b.order())));
     for step in steps {
         match step {
             Step::Shadow(dir, why) => plan.shadow(policy, dir, why),
@@ -222,7 +222,9 @@ fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
 
 /// Whether a rule beneath `path` grants access to something that exists.
 fn reopened_below(policy: &ResolvedPolicy, path: &Path) -> bool {
-    let start = policy.rules.partition_point(|r| r.path.as_path() <= path);
+    let start = policy
+        .rules
+        .partition_point(|r| cmp_paths(&r.path, path).is_le());
     policy.rules[start..]
         .iter()
         .take_while(|r| r.path.starts_with(path))
