@@ -94,7 +94,7 @@ pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
     // `ResolvedPolicy::access` binary-searches this order: by path, then
     // weakest first. Sorting the groups moves far less than sorting rules.
     let mut groups: Vec<Vec<FsRule>> = by_path.into_values().filter(|g| !g.is_empty()).collect();
-    groups.sort_unstable_by(|a, b| crate::order::cmp_paths(&a[0].path, &b[0].path));
+    groups.sort_unstable_by(|a, b| crate::canonical::cmp_paths(&a[0].path, &b[0].path));
     policy.rules = groups
         .into_iter()
         .flat_map(|mut same_path| {
@@ -400,7 +400,9 @@ fn submodule_configs(modules: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 fn cap_writes_under(rules: &mut Rules<'_>, protected: &PathSet) {
     let mut capped = Vec::new();
     for (path, same_path) in rules.by_path.iter_mut() {
-        let beneath = path.ancestors().skip(1).any(|a| protected.contains(a));
+        let beneath = crate::canonical::ancestors(path)
+            .skip(1)
+            .any(|a| protected.contains(a));
         if !beneath {
             continue;
         }

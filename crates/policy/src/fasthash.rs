@@ -4,14 +4,14 @@
 //! for separators. Keys here are canonical (no `.`, `..`, repeated or
 //! trailing separators), so their bytes are their identity.
 
+use std::collections::HashMap;
 use std::collections::HashSet;
-use std::collections::hash_map::{self, HashMap};
 use std::ffi::OsString;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 /// The multiply-rotate hash of rustc's `FxHasher`.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Debug)]
 pub(crate) struct FxHasher(u64);
 
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
@@ -38,10 +38,13 @@ impl Hasher for FxHasher {
     }
 }
 
-type Fx = BuildHasherDefault<FxHasher>;
+/// Builds [`FxHasher`]s.
+pub(crate) type Fx = BuildHasherDefault<FxHasher>;
 
-/// A map from canonical paths, hashed and compared as bytes.
-pub(crate) struct PathMap<V>(HashMap<OsString, V, Fx>);
+/// A map from canonical paths, hashed and compared as bytes (so `/a/b`
+/// and `/a/b/` are different keys: give it canonical paths only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathMap<V>(HashMap<OsString, V, Fx>);
 
 impl<V> Default for PathMap<V> {
     fn default() -> Self {
@@ -50,29 +53,34 @@ impl<V> Default for PathMap<V> {
 }
 
 impl<V> PathMap<V> {
-    pub(crate) fn get(&self, path: &Path) -> Option<&V> {
+    /// The value at `path`.
+    pub fn get(&self, path: &Path) -> Option<&V> {
         self.0.get(path.as_os_str())
     }
 
-    pub(crate) fn get_mut(&mut self, path: &Path) -> Option<&mut V> {
+    /// The value at `path`, mutably.
+    pub fn get_mut(&mut self, path: &Path) -> Option<&mut V> {
         self.0.get_mut(path.as_os_str())
     }
 
-    pub(crate) fn contains(&self, path: &Path) -> bool {
+    /// Whether `path` has a value.
+    pub fn contains(&self, path: &Path) -> bool {
         self.0.contains_key(path.as_os_str())
     }
 
-    pub(crate) fn insert(&mut self, path: PathBuf, value: V) {
+    /// Sets the value at `path`.
+    pub fn insert(&mut self, path: PathBuf, value: V) {
         self.0.insert(path.into_os_string(), value);
     }
 
-    pub(crate) fn remove(&mut self, path: &Path) -> Option<V> {
+    /// Removes and returns the value at `path`.
+    pub fn remove(&mut self, path: &Path) -> Option<V> {
         self.0.remove(path.as_os_str())
     }
 
     /// The value at `path`, inserted with `V::default()` if absent; the
     /// path is copied only when it is new.
-    pub(crate) fn at(&mut self, path: &Path) -> &mut V
+    pub fn at(&mut self, path: &Path) -> &mut V
     where
         V: Default,
     {
@@ -82,34 +90,50 @@ impl<V> PathMap<V> {
         self.0.get_mut(path.as_os_str()).expect("just inserted")
     }
 
-    pub(crate) fn values(&self) -> hash_map::Values<'_, OsString, V> {
+    /// The values, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
         self.0.values()
     }
 
-    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&Path, &mut V)> {
+    /// The entries, in no particular order, values mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Path, &mut V)> {
         self.0.iter_mut().map(|(k, v)| (Path::new(k), v))
     }
 
-    pub(crate) fn into_values(self) -> hash_map::IntoValues<OsString, V> {
+    /// The entries, in no particular order.
+    pub fn into_entries(self) -> impl Iterator<Item = (PathBuf, V)> {
+        self.0.into_iter().map(|(k, v)| (PathBuf::from(k), v))
+    }
+
+    /// The values, in no particular order.
+    pub fn into_values(self) -> impl Iterator<Item = V> {
         self.0.into_values()
     }
 
-    pub(crate) fn extend(&mut self, entries: impl IntoIterator<Item = (PathBuf, V)>) {
+    /// Adds every entry.
+    pub fn extend(&mut self, entries: impl IntoIterator<Item = (PathBuf, V)>) {
         self.0
             .extend(entries.into_iter().map(|(k, v)| (k.into_os_string(), v)));
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.0.clear();
     }
 }
 
 /// A set of canonical paths, hashed and compared as bytes.
-#[derive(Default)]
-pub(crate) struct PathSet(HashSet<OsString, Fx>);
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathSet(HashSet<OsString, Fx>);
 
 impl PathSet {
-    pub(crate) fn contains(&self, path: &Path) -> bool {
+    /// Whether `path` is in the set.
+    pub fn contains(&self, path: &Path) -> bool {
         self.0.contains(path.as_os_str())
     }
 
-    pub(crate) fn insert(&mut self, path: PathBuf) {
+    /// Adds `path`.
+    pub fn insert(&mut self, path: PathBuf) {
         self.0.insert(path.into_os_string());
     }
 }

@@ -4,19 +4,24 @@
 use crate::access::Access;
 use crate::context::ResolveContext;
 use crate::error::PolicyError;
+use crate::fasthash::{Fx, PathSet};
 use crate::resolved::{FsRule, GlobRule};
 use crate::source::Origin;
 use crate::special::{Target, resolve_key};
 use indexmap::IndexMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+/// Rules by path (canonical, so keyed by bytes), in the order written.
+pub(crate) type RuleMap = IndexMap<OsString, FsRule, Fx>;
 
 /// The rules of one layer, free of conflicts.
 #[derive(Debug, Default)]
 pub(crate) struct Layer {
-    rules: IndexMap<PathBuf, FsRule>,
+    rules: RuleMap,
     globs: Vec<GlobRule>,
     /// Paths whose key reached them through a symbolic link.
-    via_link: std::collections::HashSet<PathBuf>,
+    via_link: PathSet,
 }
 
 /// One rule as the user wrote it, before resolution.
@@ -103,7 +108,7 @@ impl Layer {
     /// Adds a rule; the same path with the same access is merged, with a
     /// different access is a conflict.
     fn insert(&mut self, rule: FsRule) -> Result<(), PolicyError> {
-        match self.rules.get(&rule.path) {
+        match self.rules.get(rule.path.as_os_str()) {
             Some(existing) if existing.access != rule.access => Err(PolicyError::Conflict {
                 path: rule.path.clone(),
                 first: Box::new(existing.origin.clone()),
@@ -113,7 +118,7 @@ impl Layer {
             }),
             Some(_) => Ok(()),
             None => {
-                self.rules.insert(rule.path.clone(), rule);
+                self.rules.insert(rule.path.clone().into_os_string(), rule);
                 Ok(())
             }
         }
@@ -123,7 +128,7 @@ impl Layer {
 /// The merge of layers, parent first.
 #[derive(Debug, Default)]
 pub(crate) struct Merged {
-    pub rules: IndexMap<PathBuf, FsRule>,
+    pub rules: RuleMap,
     pub globs: Vec<GlobRule>,
     /// Rules set aside, for `explain`.
     pub notes: Vec<String>,
@@ -149,7 +154,7 @@ impl Merged {
             .map(|r| r.path.clone())
             .collect();
         for path in hidden {
-            if let Some(rule) = child.rules.shift_remove(&path) {
+            if let Some(rule) = child.rules.shift_remove(path.as_os_str()) {
                 self.notes.push(format!(
                     "{} (from {}) is reached through a symbolic link and is hidden by a parent profile: the rule is ignored",
                     path.display(),
@@ -183,16 +188,20 @@ impl Merged {
 impl Merged {
     /// The access the layers merged so far give `path`.
     fn access(&self, path: &Path) -> Access {
-        let at = |p: &Path| self.rules.get(p).map_or(&[][..], std::slice::from_ref);
+        let at = |p: &Path| {
+            self.rules
+                .get(p.as_os_str())
+                .map_or(&[][..], std::slice::from_ref)
+        };
         crate::resolved::decide(path, at, &self.globs).access
     }
 
     /// Whether any merged rule or glob decides `path` (not the default).
     fn names_anything_at_or_above(&self, path: &Path) -> bool {
-        path.ancestors().any(|a| self.rules.contains_key(a))
+        crate::canonical::ancestors(path).any(|a| self.rules.contains_key(a.as_os_str()))
             || self
                 .globs
                 .iter()
-                .any(|g| path.ancestors().any(|a| g.matches(a)))
+                .any(|g| crate::canonical::ancestors(path).any(|a| g.matches(a)))
     }
 }

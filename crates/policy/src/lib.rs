@@ -25,6 +25,7 @@ pub use file::{PolicyFile, RawEnv, RawLimits, RawNetwork, RawPolicy, RawProfile,
 pub use source::{Location, Origin, Source, SourceText};
 
 mod builtin;
+mod canonical;
 mod context;
 mod derive;
 mod discover;
@@ -32,7 +33,6 @@ mod fasthash;
 mod git;
 mod layer;
 mod limits;
-mod order;
 mod paths;
 mod resolve;
 mod resolved;
@@ -40,10 +40,11 @@ mod sections;
 mod special;
 
 pub use builtin::{BUILTIN_PROFILES, BUILTIN_TOML, DEFAULT_PROFILE};
+pub use canonical::{Ancestors, ancestors, cmp_paths, parent};
 pub use context::{Platform, ResolveContext};
 pub use discover::{POLICY_FILE_NAME, PolicyLocation, discover, user_config_path};
+pub use fasthash::{PathMap, PathSet};
 pub use limits::{parse_duration, parse_size};
-pub use order::cmp_paths;
 pub use paths::{Canonical, canonicalize};
 pub use resolve::{DEFAULT_MAX_OUTPUT, Overrides, resolve};
 pub use resolved::{

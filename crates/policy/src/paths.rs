@@ -232,8 +232,8 @@ fn canonical_clean(path: &Path) -> Canonical {
     }) {
         return hit;
     }
-    let result = match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) => {
+    let result = match crate::canonical::split_last(path) {
+        Some((parent, name)) => {
             let parent = canonical_clean(parent);
             let candidate = parent.path.join(name);
             match (parent.exists, entry_type(&candidate)) {
@@ -258,7 +258,7 @@ fn canonical_clean(path: &Path) -> Canonical {
             }
         }
         // The root (or a bare prefix) is its own canonical form.
-        _ => Canonical {
+        None => Canonical {
             path: path.to_path_buf(),
             exists: path.exists(),
         },

@@ -5,7 +5,7 @@ use crate::access::Access;
 use crate::domain::DomainPattern;
 use crate::env::EnvPolicy;
 use crate::net_range::IpRange;
-use crate::paths::{depth, is_within};
+use crate::paths::is_within;
 use crate::source::Origin;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -79,7 +79,13 @@ impl PartialEq for GlobRule {
 impl GlobRule {
     /// Whether the glob applies to exactly this path (not its ancestors).
     pub fn matches(&self, path: &Path) -> bool {
-        self.matcher.is_match(path) && !self.except.iter().any(|e| is_within(path, e))
+        self.matches_candidate(path, &globset::Candidate::new(path))
+    }
+
+    /// [`GlobRule::matches`] with the path already prepared for matching.
+    fn matches_candidate(&self, path: &Path, candidate: &globset::Candidate<'_>) -> bool {
+        self.matcher.is_match_candidate(candidate)
+            && !self.except.iter().any(|e| is_within(path, e))
     }
 }
 
@@ -240,7 +246,7 @@ impl ResolvedPolicy {
     pub fn rules_at(&self, path: &Path) -> &[FsRule] {
         let start = self
             .rules
-            .partition_point(|r| crate::order::cmp_paths(&r.path, path).is_lt());
+            .partition_point(|r| crate::canonical::cmp_paths(&r.path, path).is_lt());
         let len = self.rules[start..]
             .iter()
             .take_while(|r| r.path == path)
@@ -262,15 +268,26 @@ pub(crate) fn decide<'a>(
     rules_at: impl Fn(&Path) -> &'a [FsRule],
     globs: &'a [GlobRule],
 ) -> Decision<'a> {
-    let best = path.ancestors().find_map(|at| {
+    use crate::canonical::{ancestors, depth};
+    let best = ancestors(path).find_map(|at| {
         let strongest = rules_at(at).iter().max_by_key(|r| r.access.tie_strength());
         strongest.map(|rule| (rule, depth(at)))
     });
+    // Only a glob at least as deep as the deciding rule can overrule it.
+    let shallowest = best.map_or(0, |(_, d)| d);
     let glob = if globs.is_empty() {
         None
     } else {
-        path.ancestors()
-            .find_map(|at| globs.iter().find(|g| g.matches(at)).map(|g| (g, depth(at))))
+        ancestors(path)
+            .map(|at| (at, depth(at)))
+            .take_while(|(_, d)| *d >= shallowest)
+            .find_map(|(at, d)| {
+                let candidate = globset::Candidate::new(at);
+                globs
+                    .iter()
+                    .find(|g| g.matches_candidate(at, &candidate))
+                    .map(|g| (g, d))
+            })
     };
     match (best, glob) {
         (Some((_, rule_depth)), Some((glob, glob_depth))) if glob_depth >= rule_depth => Decision {

@@ -1,10 +1,9 @@
 //! [`plan`]: which paths get which Landlock rights. Pure.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use landlock::{AccessFs, BitFlags};
-use stockade_policy::{Access, DecidedBy, FsRule, ResolvedPolicy, RuleKind};
+use stockade_policy::{Access, DecidedBy, FsRule, PathMap, ResolvedPolicy, RuleKind, cmp_paths};
 
 use super::rights::{self, DEVICE, MAX_ABI, PROC};
 use super::{LandlockPlan, PathRule};
@@ -82,9 +81,9 @@ pub fn system_rules(abi: u32) -> Vec<PathRule> {
 /// globs are the mount tree's to enforce (see the module documentation).
 pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
     let abi = abi.min(MAX_ABI);
-    let mut grants: BTreeMap<PathBuf, (BitFlags<AccessFs>, Vec<String>)> = BTreeMap::new();
+    let mut grants: PathMap<(BitFlags<AccessFs>, Vec<String>)> = PathMap::default();
     let mut grant = |path: &Path, set: BitFlags<AccessFs>, why: String| {
-        let entry = grants.entry(path.to_path_buf()).or_default();
+        let entry = grants.at(path);
         entry.0 |= set;
         entry.1.push(why);
     };
@@ -108,8 +107,8 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
     for system in SYSTEM_PATHS {
         grant(Path::new(system.path), system.rights, system.why.to_owned());
     }
-    let rules = grants
-        .into_iter()
+    let mut rules: Vec<PathRule> = grants
+        .into_entries()
         .map(|(path, (set, whys))| PathRule {
             path,
             rights: rights::names(set, abi),
@@ -117,6 +116,7 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
         })
         .filter(|r| !r.rights.is_empty())
         .collect();
+    rules.sort_unstable_by(|a, b| cmp_paths(&a.path, &b.path));
     LandlockPlan {
         abi,
         handled_fs: rights::handled_fs(abi),

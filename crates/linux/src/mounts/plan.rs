@@ -18,7 +18,10 @@
 use serde::Serialize;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use stockade_policy::{Access, FsRule, NetworkMode, ResolvedPolicy, RuleKind, cmp_paths};
+use stockade_policy::{
+    Access, FsRule, NetworkMode, PathMap, PathSet, ResolvedPolicy, RuleKind, ancestors, cmp_paths,
+    parent,
+};
 
 /// One step of building the tree, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -99,7 +102,7 @@ pub struct MountPlan {
     pub blockers: Vec<Blocker>,
     /// The mount points so far (for pinning).
     #[serde(skip)]
-    mounted: std::collections::BTreeSet<PathBuf>,
+    mounted: PathSet,
 }
 
 /// Names that may stand as empty placeholder directories during a run:
@@ -214,10 +217,15 @@ impl Step<'_> {
 
 /// The access the tree gives `path` from the rules strictly above it.
 fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
-    match path.parent() {
+    match parent(path) {
         Some(parent) => policy.access(parent).access,
         None => Access::None,
     }
+}
+
+/// How a blocker names a rule: `read /ws/.git`.
+fn rule_name(rule: &FsRule) -> String {
+    format!("{} {}", rule.access, rule.path.display())
 }
 
 /// Whether a rule beneath `path` grants access to something that exists.
@@ -235,7 +243,7 @@ fn reopened_below(policy: &ResolvedPolicy, path: &Path) -> bool {
 /// host's tree; `None` when what is above is not the host's (a private
 /// tmpfs), so `path` needs its own bind to show the host's files.
 fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
-    let parent = path.parent()?;
+    let parent = parent(path)?;
     if let Some(hit) = BACKED.with(|c| c.borrow().get(parent).copied()) {
         return hit;
     }
@@ -253,11 +261,11 @@ fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
 
 thread_local! {
     /// `host_backed` answers (by parent) for one `plan` call.
-    static BACKED: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<Access>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static BACKED: std::cell::RefCell<PathMap<Option<Access>>> =
+        std::cell::RefCell::new(PathMap::default());
     /// `lstat` answers for one `plan` call: rules share their ancestors.
-    static IS_DIR: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<bool>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static IS_DIR: std::cell::RefCell<PathMap<Option<bool>>> =
+        std::cell::RefCell::new(PathMap::default());
 }
 
 /// Whether `path` is a directory (`None`: it does not exist), cached for
@@ -279,33 +287,35 @@ fn entry_is_dir(path: &Path) -> Option<bool> {
 /// path that does not exist yet, where only a host process could create it.
 fn shadow_dirs(policy: &ResolvedPolicy) -> Vec<(PathBuf, String)> {
     let mut dirs: Vec<(PathBuf, String)> = Vec::new();
-    let mut add = |dir: PathBuf, why: String| {
-        if policy.access(&dir).access == Access::Read && !dirs.iter().any(|(d, _)| *d == dir) {
-            dirs.push((dir, why));
+    let mut seen = PathSet::default();
+    let mut add = |dir: PathBuf, why: &dyn Fn() -> String| {
+        if !seen.contains(&dir) {
+            seen.insert(dir.clone());
+            if policy.access(&dir).access == Access::Read {
+                dirs.push((dir, why()));
+            }
         }
     };
     for rule in &policy.rules {
         let wants_absence =
             !rule.exists && rule.access != Access::Write && rule.kind != RuleKind::PrivateTmp;
         if let Some(anchor) = wants_absence.then(|| anchor(&rule.path)).flatten() {
-            add(
-                anchor,
+            add(anchor, &|| {
                 format!(
                     "{} does not exist; nothing created there later may appear",
                     rule.path.display()
-                ),
-            );
+                )
+            });
         }
     }
     for glob in &policy.deny_globs {
         if let Some(anchor) = glob_dir(&glob.pattern).and_then(|dir| anchor(&dir.join("*"))) {
-            add(
-                anchor,
+            add(anchor, &|| {
                 format!(
                     "glob {} must also hold for files created later",
                     glob.pattern
-                ),
-            );
+                )
+            });
         }
     }
     dirs
@@ -314,7 +324,7 @@ fn shadow_dirs(policy: &ResolvedPolicy) -> Vec<(PathBuf, String)> {
 /// The deepest existing directory above a path (the path's parent when it
 /// exists): the directory whose snapshot keeps the path absent.
 fn anchor(path: &Path) -> Option<PathBuf> {
-    path.ancestors()
+    ancestors(path)
         .skip(1)
         .find(|a| entry_is_dir(a) == Some(true))
         .map(Path::to_path_buf)
@@ -346,7 +356,7 @@ impl MountPlan {
             _ => PathBuf::from("/"),
         };
         let mut pins: Vec<PathBuf> = Vec::new();
-        for ancestor in path.ancestors().skip(1) {
+        for ancestor in ancestors(&path).skip(1) {
             if self.mounted.contains(ancestor) || ancestor == Path::new("/") {
                 break;
             }
@@ -416,7 +426,6 @@ impl MountPlan {
     fn rule(&mut self, policy: &ResolvedPolicy, rule: &FsRule, shadows: &[(PathBuf, String)]) {
         let path = rule.path.clone();
         let above = inherited(policy, &path);
-        let name = format!("{} {}", rule.access, path.display());
         if rule.kind == RuleKind::PrivateTmp {
             if rule.access != Access::None {
                 let why = "the run's private temporary directory".to_string();
@@ -462,12 +471,12 @@ impl MountPlan {
                     },
                 );
             }
-            (Access::None | Access::Read, None) => self.missing(policy, rule, above, shadows, name),
+            (Access::None | Access::Read, None) => self.missing(policy, rule, above, shadows),
             (Access::Read, Some(_))
                 if matches!(rule.kind, RuleKind::Protected { .. }) && is_symlink(&path) =>
             {
                 self.blockers.push(Blocker {
-                    rule: name,
+                    rule: rule_name(rule),
                     reason: format!(
                         "the protected name {} is a symbolic link: its target stays read-only, but the link \
                          itself lies in a writable directory and could be replaced",
@@ -521,7 +530,6 @@ impl MountPlan {
         rule: &FsRule,
         above: Access,
         shadows: &[(PathBuf, String)],
-        name: String,
     ) {
         if host_backed(policy, &rule.path).is_none() {
             return; // under a private tmpfs or an empty root: the host path is not shown
@@ -535,7 +543,7 @@ impl MountPlan {
                 return;
             }
             self.blockers.push(Blocker {
-                rule: name,
+                rule: rule_name(rule),
                 reason: format!(
                     "{} does not exist, and its parent cannot be snapshotted",
                     rule.path.display()
