@@ -39,7 +39,7 @@ fn context() -> &'static ResolveContext {
 fuzz_target!(|data: &[u8]| {
     let ctx = context();
     let text = String::from_utf8_lossy(data).into_owned();
-    let source = Source::File { path: ctx.cwd.join(".stockade.toml") };
+    let source = Source::File { path: ctx.cwd.join(".stockade.toml").into() };
     let file = match PolicyFile::parse(SourceText::new(source, text)) {
         Ok(file) => file,
         Err(e) => {

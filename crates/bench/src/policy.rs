@@ -53,7 +53,7 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
     let parse_and_resolve = || {
         let file = PolicyFile::parse(SourceText::new(
             Source::File {
-                path: file_path.clone(),
+                path: file_path.as_path().into(),
             },
             text.clone(),
         ))
@@ -73,7 +73,7 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
     let parse_only = sample(iterations, || {
         PolicyFile::parse(SourceText::new(
             Source::File {
-                path: file_path.clone(),
+                path: file_path.as_path().into(),
             },
             text.clone(),
         ))

@@ -46,7 +46,7 @@ impl Tree {
         let file = text.map(|t| {
             PolicyFile::parse(SourceText::new(
                 Source::File {
-                    path: self.root.join("ws/.stockade.toml"),
+                    path: self.root.join("ws/.stockade.toml").into(),
                 },
                 t.into(),
             ))

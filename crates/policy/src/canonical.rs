@@ -66,9 +66,16 @@ pub fn split_last(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
 /// How many normal components a path has (its depth below the root).
 pub fn depth(path: &Path) -> usize {
     match simple_text(path) {
-        Some("/") => 0,
-        Some(text) => text.bytes().filter(|b| *b == b'/').count(),
+        Some(text) => text_depth(text),
         None => crate::paths::depth(path),
+    }
+}
+
+fn text_depth(text: &str) -> usize {
+    if text == "/" {
+        0
+    } else {
+        text.bytes().filter(|b| *b == b'/').count()
     }
 }
 
@@ -82,19 +89,68 @@ pub fn ancestors(path: &Path) -> Ancestors<'_> {
     }
 }
 
+/// [`ancestors`], each with its [`depth`] (computed once, not per step).
+pub fn ancestors_with_depth(path: &Path) -> impl Iterator<Item = (&Path, usize)> {
+    let mut text_depth = simple_text(path).map(text_depth);
+    ancestors(path).map(move |at| match &mut text_depth {
+        Some(d) => {
+            let here = *d;
+            *d = d.saturating_sub(1);
+            (at, here)
+        }
+        None => (at, crate::paths::depth(at)),
+    })
+}
+
+/// `path` itself when it is plain `/`-separated text (see
+/// [`simple_text`]), else rebuilt from its components (which drops `.`
+/// parts and repeated or trailing separators).
+pub(crate) fn normalized(path: &Path) -> std::borrow::Cow<'_, Path> {
+    match simple_text(path) {
+        Some(_) => std::borrow::Cow::Borrowed(path),
+        None => std::borrow::Cow::Owned(path.components().collect()),
+    }
+}
+
+/// [`ancestors_with_depth`] for a path the caller knows to be canonical
+/// (a rule's path, or one [`normalized`]): skips the check of its parts.
+pub(crate) fn trusted_ancestors_with_depth(path: &Path) -> impl Iterator<Item = (&Path, usize)> {
+    let text = path.to_str().filter(|t| t.starts_with('/'));
+    let mut text_depth = text.map(text_depth);
+    let ancestors = match text {
+        Some(text) => Ancestors::Text(Some(text)),
+        None => Ancestors::Components(path.ancestors()),
+    };
+    ancestors.map(move |at| match &mut text_depth {
+        Some(d) => {
+            let here = *d;
+            *d = d.saturating_sub(1);
+            (at, here)
+        }
+        None => (at, crate::paths::depth(at)),
+    })
+}
+
 /// The text of a path whose components are exactly its `/`-separated
 /// parts: absolute, UTF-8, no empty, `.` or `..` parts. Others go through
-/// `Path`.
+/// `Path`. One pass over the bytes.
 fn simple_text(path: &Path) -> Option<&str> {
     let text = path.to_str()?;
-    let simple = text.starts_with('/')
-        && (text.len() == 1 || !text.ends_with('/'))
-        && !text.ends_with("/.")
-        && !text.ends_with("/..")
-        && !text.contains("//")
-        && !text.contains("/./")
-        && !text.contains("/../");
-    simple.then_some(text)
+    let rest = text.strip_prefix('/')?;
+    if rest.is_empty() {
+        return Some(text);
+    }
+    // Each part ends at a `/` or the end; none may be empty, `.` or `..`.
+    let mut part_start = 0;
+    for (i, byte) in rest.bytes().chain([b'/']).enumerate() {
+        if byte == b'/' {
+            if matches!(&rest.as_bytes()[part_start..i], b"" | b"." | b"..") {
+                return None;
+            }
+            part_start = i + 1;
+        }
+    }
+    Some(text)
 }
 
 /// The iterator of [`ancestors`].
@@ -191,6 +247,11 @@ mod tests {
         for a in paths {
             let path = Path::new(a);
             assert_eq!(depth(path), crate::paths::depth(path), "depth of {a}");
+            assert!(
+                ancestors_with_depth(path)
+                    .eq(path.ancestors().map(|p| (p, crate::paths::depth(p)))),
+                "depths of {a}"
+            );
             assert!(ancestors(path).eq(path.ancestors()), "ancestors of {a}");
             assert_eq!(
                 split_last(path),

@@ -138,7 +138,7 @@ impl PolicyFile {
             source,
         })?;
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let source = Source::File { path };
+        let source = Source::File { path: path.into() };
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -188,7 +188,7 @@ mod tests {
     fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
         PolicyFile::parse(SourceText::new(
             Source::File {
-                path: "/w/p.toml".into(),
+                path: std::path::Path::new("/w/p.toml").into(),
             },
             text.into(),
         ))

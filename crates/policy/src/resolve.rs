@@ -104,7 +104,7 @@ fn resolve_uncached(
         profile: name,
         chain: chain.iter().map(|f| f.name.clone()).collect(),
         policy_file: file.and_then(|f| match f.text.source() {
-            crate::source::Source::File { path } => Some(path.clone()),
+            crate::source::Source::File { path } => Some(path.to_path_buf()),
             crate::source::Source::BuiltIn => None,
         }),
         cwd: ctx.cwd.clone(),
@@ -252,6 +252,7 @@ fn profile_layer(
         crate::source::Source::BuiltIn => PathBuf::from("/"),
     };
     let mut layer = Layer::default();
+    let profile: std::sync::Arc<str> = found.name.as_str().into();
     for (key, value) in &found.profile.get_ref().filesystem {
         let access = Access::parse(value.get_ref()).ok_or_else(|| {
             PolicyError::invalid(
@@ -266,7 +267,7 @@ fn profile_layer(
         })?;
         let location = text.location(key.span().start);
         let origin = Origin::Policy {
-            profile: found.name.clone(),
+            profile: profile.clone(),
             location: location.clone(),
         };
         let error = |message: String, hint: String| PolicyError::Invalid {

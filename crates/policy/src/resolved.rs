@@ -238,18 +238,24 @@ impl ResolvedPolicy {
     /// `path` must be absolute and canonical (as the kernel sees it). Costs
     /// one binary search per component of `path`.
     pub fn access(&self, path: &Path) -> Decision<'_> {
-        decide(path, |at| self.rules_at(at), &self.deny_globs)
+        let path = crate::canonical::normalized(path);
+        decide(&path, |at| self.rules_exactly_at(at), &self.deny_globs)
     }
 
     /// The rules naming exactly `path`, weakest first (a binary search:
     /// `rules` is sorted by path).
     pub fn rules_at(&self, path: &Path) -> &[FsRule] {
+        self.rules_exactly_at(&crate::canonical::normalized(path))
+    }
+
+    /// [`ResolvedPolicy::rules_at`] for a path already canonical.
+    fn rules_exactly_at(&self, path: &Path) -> &[FsRule] {
         let start = self
             .rules
             .partition_point(|r| crate::canonical::cmp_paths(&r.path, path).is_lt());
         let len = self.rules[start..]
             .iter()
-            .take_while(|r| r.path == path)
+            .take_while(|r| r.path.as_os_str() == path.as_os_str())
             .count();
         &self.rules[start..start + len]
     }
@@ -261,25 +267,25 @@ impl ResolvedPolicy {
 }
 
 /// The precedence of SPEC 3.3 over any rule store: `rules_at` gives the
-/// rules naming exactly a path. Shared by [`ResolvedPolicy::access`] and the
+/// rules naming exactly a path. `path` must be canonical (a rule's path,
+/// or one [`crate::canonical::normalized`]). Shared by [`ResolvedPolicy::access`] and the
 /// derivation step, so both answer alike.
 pub(crate) fn decide<'a>(
     path: &Path,
     rules_at: impl Fn(&Path) -> &'a [FsRule],
     globs: &'a [GlobRule],
 ) -> Decision<'a> {
-    use crate::canonical::{ancestors, depth};
-    let best = ancestors(path).find_map(|at| {
+    use crate::canonical::trusted_ancestors_with_depth as ancestors_with_depth;
+    let best = ancestors_with_depth(path).find_map(|(at, depth)| {
         let strongest = rules_at(at).iter().max_by_key(|r| r.access.tie_strength());
-        strongest.map(|rule| (rule, depth(at)))
+        strongest.map(|rule| (rule, depth))
     });
     // Only a glob at least as deep as the deciding rule can overrule it.
     let shallowest = best.map_or(0, |(_, d)| d);
     let glob = if globs.is_empty() {
         None
     } else {
-        ancestors(path)
-            .map(|at| (at, depth(at)))
+        ancestors_with_depth(path)
             .take_while(|(_, d)| *d >= shallowest)
             .find_map(|(at, d)| {
                 let candidate = globset::Candidate::new(at);

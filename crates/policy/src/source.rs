@@ -4,7 +4,8 @@
 use serde::Serialize;
 use std::fmt;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 /// The text of a policy, with the name it is reported under and an index
 /// of its line starts (so locating a span is a binary search).
@@ -21,8 +22,9 @@ pub struct SourceText {
 pub enum Source {
     /// A policy file on disk.
     File {
-        /// Its path, as canonical as it could be made.
-        path: PathBuf,
+        /// Its path, as canonical as it could be made (shared: every rule
+        /// from the file names it).
+        path: Arc<Path>,
     },
     /// stockade's built-in profiles (`builtin.toml`, compiled in).
     BuiltIn,
@@ -112,7 +114,7 @@ pub enum Origin {
     /// Written in a policy file (or the built-in profiles) for a profile.
     Policy {
         /// The profile whose table holds the rule.
-        profile: String,
+        profile: Arc<str>,
         /// Where.
         location: Location,
     },
@@ -126,19 +128,19 @@ pub enum Origin {
     /// Derived by stockade from other rules or from the machine.
     Derived {
         /// What derived it, e.g. "protected name '.git' under writable root /ws".
-        reason: String,
+        reason: Arc<str>,
         /// The rule it was derived from, if one.
         #[serde(skip_serializing_if = "Option::is_none")]
-        from: Option<Box<Origin>>,
+        from: Option<Arc<Origin>>,
     },
 }
 
 impl Origin {
     /// A derived origin.
-    pub fn derived(reason: impl Into<String>, from: Option<&Origin>) -> Origin {
+    pub fn derived(reason: impl Into<Arc<str>>, from: Option<&Origin>) -> Origin {
         Origin::Derived {
             reason: reason.into(),
-            from: from.map(|o| Box::new(o.clone())),
+            from: from.map(|o| Arc::new(o.clone())),
         }
     }
 }
@@ -166,7 +168,7 @@ mod tests {
     fn text(s: &str) -> SourceText {
         SourceText::new(
             Source::File {
-                path: "/p/.stockade.toml".into(),
+                path: Path::new("/p/.stockade.toml").into(),
             },
             s.into(),
         )

@@ -29,7 +29,7 @@ fn policy_file_corpus() {
     for path in corpus("policy_file") {
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         let source = Source::File {
-            path: f.ws.join(".stockade.toml"),
+            path: f.ws.join(".stockade.toml").into(),
         };
         let Ok(file) = PolicyFile::parse(SourceText::new(source, text)) else {
             continue;

@@ -51,7 +51,7 @@ fn fixture(table: &str) -> Fixture {
         table.replace("{ws}", ws.to_str().unwrap())
     );
     let source = Source::File {
-        path: root.join(".stockade.toml"),
+        path: root.join(".stockade.toml").into(),
     };
     let file = PolicyFile::parse(SourceText::new(source, text)).unwrap();
     let ctx = ResolveContext {

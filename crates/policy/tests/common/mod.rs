@@ -106,9 +106,7 @@ impl Fixture {
 /// Parses text as if it were the file at `path` without writing it.
 pub fn parse_at(path: &Path, text: &str) -> Result<PolicyFile, PolicyError> {
     PolicyFile::parse(SourceText::new(
-        Source::File {
-            path: path.to_path_buf(),
-        },
+        Source::File { path: path.into() },
         text.into(),
     ))
 }
