@@ -2,6 +2,7 @@
 //! tree, Landlock rules, seccomp filter, network namespace), the reasons it
 //! may refuse, and running a command under it.
 
+use crate::cgroup::CgroupPlan;
 use crate::landlock::LandlockPlan;
 use crate::mounts::{Blocker, MountPlan};
 use crate::seccomp::{SeccompOptions, SocketPolicy, SyscallRule};
@@ -34,6 +35,8 @@ pub struct LinuxPlan {
     pub network_namespace: bool,
     /// Its loopback is up (`allow_local_binding`).
     pub loopback_up: bool,
+    /// The cgroups that hold `max_processes` and `max_memory`.
+    pub cgroups: CgroupPlan,
     /// What stops the run, each with the `--allow-weaker` name that waives it.
     pub blockers: Vec<Blocker>,
 }
@@ -46,6 +49,7 @@ pub const WEAKER_NAMES: &[&str] = &[
     "seccomp",
     "network-proxy",
     "landlock-only",
+    "limits",
 ];
 
 /// How the Linux backend isolates a command.
@@ -113,6 +117,16 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
             weaker: "network-proxy",
         });
     }
+    let (cgroups, unavailable) =
+        crate::cgroup::plan(policy.limits.max_processes, policy.limits.max_memory);
+    blockers.extend(unavailable.into_iter().map(|u| Blocker {
+        rule: u.rule.into(),
+        reason: format!(
+            "no cgroup can hold this limit here ({}); rlimits would apply it per process or per user only",
+            u.reason
+        ),
+        weaker: "limits",
+    }));
     let sockets = match (network.mode, network.allow_local_binding) {
         (NetworkMode::Full, _) => SocketPolicy::Any,
         (_, true) => SocketPolicy::UnixAndInet,
@@ -144,6 +158,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
             seccomp_available: seccomp_ok,
             network_namespace: false,
             loopback_up: false,
+            cgroups,
             blockers,
         };
     }
@@ -159,6 +174,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         network_namespace: network.mode != NetworkMode::Full,
         loopback_up: network.mode != NetworkMode::Full && network.allow_local_binding,
         mounts,
+        cgroups,
         blockers,
     }
 }
@@ -224,13 +240,25 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
         ),
         false => None,
     };
+    // The cgroups bound the sandbox as a whole; rlimits bound each
+    // process (memory) and stand in for a waived cgroup (processes).
+    let in_cgroup = |file: &str| {
+        plan.cgroups
+            .dirs
+            .iter()
+            .any(|d| d.settings.iter().any(|(f, _)| *f == file))
+    };
     let mut rlimits = Vec::new();
-    if let Some(n) = request.max_processes {
+    if let Some(n) = request.max_processes.filter(|_| !in_cgroup("pids.max")) {
         rlimits.push((libc::RLIMIT_NPROC, n));
     }
     if let Some(bytes) = request.max_memory {
         rlimits.push((libc::RLIMIT_AS, bytes));
     }
+    // SAFETY: getpid has no preconditions and cannot fail.
+    let name = format!("stockade-{}", unsafe { libc::getpid() });
+    let cgroups =
+        crate::cgroup::Cgroups::create(&plan.cgroups, &name).map_err(SpawnError::Setup)?;
     let spec = Spec {
         mounts: plan.mounts.clone(),
         landlock: plan.landlock.clone(),
@@ -242,6 +270,7 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
         network_namespace: plan.network_namespace,
         loopback_up: plan.loopback_up,
         rlimits,
+        cgroups: cgroups.dirs().to_vec(),
         // SAFETY: getuid/getgid have no preconditions and cannot fail.
         uid: unsafe { libc::getuid() },
         // SAFETY: as above.
@@ -249,12 +278,15 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
         namespaces: plan.mode == Mode::Namespaces,
     };
     if !spec.namespaces {
-        return run_plain(spec, request);
+        let result = run_plain(spec, request);
+        cgroups.remove();
+        return result;
     }
     let placeholders = crate::placeholders::create(&plan.mounts.placeholders)
         .map_err(|e| SpawnError::Setup(e.to_string()))?;
     let result = crate::spawn::spawn(&spec).and_then(|sandbox| sandbox.wait(request.timeout));
     placeholders.remove();
+    cgroups.remove();
     result
 }
 

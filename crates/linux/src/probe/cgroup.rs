@@ -1,5 +1,5 @@
-//! cgroup v2: whether this process could put a sandbox in a child cgroup to
-//! limit it (memory, pids, cpu); without that, limits fall back to rlimits.
+//! cgroups: where this process sits in cgroup v2, and whether a run's
+//! limits (`pids`, `memory`) can be held by a cgroup it makes (v2 or v1).
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,9 @@ pub struct CgroupStatus {
     pub delegated: bool,
     /// Controllers from the own cgroup's `cgroup.controllers`.
     pub controllers: Vec<String>,
+    /// The limits no cgroup (v2 or v1) can hold for this user, each with
+    /// why; a policy setting one is refused unless `--allow-weaker limits`.
+    pub limits_unavailable: Vec<String>,
     /// What was found, in words.
     pub detail: String,
 }
@@ -61,6 +64,11 @@ pub fn probe_cgroup() -> CgroupStatus {
         own_cgroup,
         delegated: delegated_dir.is_some(),
         controllers,
+        limits_unavailable: crate::cgroup::plan(Some(1), Some(1))
+            .1
+            .into_iter()
+            .map(|u| format!("{} ({})", u.rule, u.reason))
+            .collect(),
         detail,
     }
 }
@@ -96,7 +104,7 @@ pub fn cgroup2_mount_point(mountinfo: &str) -> Option<String> {
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space).
-fn unescape_mountinfo(field: &str) -> String {
+pub fn unescape_mountinfo(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

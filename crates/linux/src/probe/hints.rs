@@ -20,9 +20,6 @@ const APPARMOR_FIX: &str = "sudo sysctl -w kernel.apparmor_restrict_unprivileged
      or install the AppArmor profile shipped in contrib/apparmor/stockade (instructions inside the file), \
      or accept Landlock-only mode with --allow-weaker landlock-only (see 'stockade explain' for what it cannot hold)";
 
-/// Appended to fixes that only improve resource limits.
-const RLIMIT_NOTE: &str = "(informational: resource limits fall back to rlimits)";
-
 impl MachineReport {
     /// A hint for every missing or restricted piece, in report order; empty
     /// when the machine offers everything stockade uses.
@@ -186,35 +183,19 @@ impl MachineReport {
 
     fn cgroup_hints(&self, hints: &mut Vec<Hint>) {
         let cgroup = &self.cgroup;
-        if !cgroup.v2_mounted {
-            hints.push(hint(
-                "cgroup",
-                "cgroup v2 is not mounted".to_owned(),
-                &format!("boot with systemd.unified_cgroup_hierarchy=1 {RLIMIT_NOTE}"),
-            ));
-        } else if !cgroup.delegated {
-            let own = cgroup.own_cgroup.as_deref().unwrap_or("unknown");
-            hints.push(hint(
-                "cgroup",
-                format!("this process's cgroup ({own}) is not delegated to this user"),
-                &format!("run under systemd-run --user --scope -p Delegate=yes {RLIMIT_NOTE}"),
-            ));
-        } else {
-            let missing: Vec<_> = ["memory", "pids"]
-                .into_iter()
-                .filter(|c| !cgroup.controllers.iter().any(|have| have == c))
-                .collect();
-            if !missing.is_empty() {
-                hints.push(hint(
-                    "cgroup",
-                    format!("cgroup v2 has no {} controller here", missing.join(" or ")),
-                    &format!(
-                        "boot with systemd.unified_cgroup_hierarchy=1 so every controller moves \
-                         to cgroup v2 {RLIMIT_NOTE}"
-                    ),
-                ));
-            }
+        if cgroup.limits_unavailable.is_empty() {
+            return;
         }
+        hints.push(hint(
+            "cgroup",
+            format!(
+                "no cgroup can hold {} here",
+                cgroup.limits_unavailable.join(", ")
+            ),
+            "run as root or in a delegated cgroup v2 subtree (systemd-run --user --scope -p \
+             Delegate=yes); until then a policy that sets max_processes or max_memory is refused \
+             unless run with --allow-weaker limits (rlimits, per process)",
+        ));
     }
 }
 

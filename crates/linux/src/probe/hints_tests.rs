@@ -42,6 +42,7 @@ fn full_report() -> MachineReport {
             own_cgroup: Some("/user.slice/user-1000.slice/user@1000.service/app.slice".to_owned()),
             delegated: true,
             controllers: ["cpu", "io", "memory", "pids"].map(str::to_owned).to_vec(),
+            limits_unavailable: Vec::new(),
             detail: "delegated".to_owned(),
         },
         running_as_root: false,
@@ -301,25 +302,18 @@ fn broken_bwrap_says_how_to_make_it_work() {
 }
 
 #[test]
-fn cgroup_hints_are_informational() {
+fn cgroup_hints_name_the_limits_no_cgroup_can_hold() {
     let mut report = full_report();
     report.cgroup.delegated = false;
-    let h = only_hint(&report);
     assert!(
-        h.fix.contains("systemd-run --user --scope -p Delegate=yes"),
-        "{}",
-        h.fix
+        report.hints().is_empty(),
+        "a v1 hierarchy may still hold them"
     );
-    assert!(h.fix.contains("informational"));
-    report.cgroup.v2_mounted = false;
-    assert!(
-        only_hint(&report)
-            .fix
-            .contains("systemd.unified_cgroup_hierarchy=1")
-    );
-    let mut report = full_report();
-    report.cgroup.controllers = vec!["hugetlb".to_owned()];
+    report.cgroup.limits_unavailable =
+        vec!["limits.max_processes (/sys/fs/cgroup/pids is not writable by this user)".into()];
     let h = only_hint(&report);
-    assert!(h.problem.contains("memory or pids"), "{}", h.problem);
+    assert!(h.problem.contains("limits.max_processes"), "{}", h.problem);
+    assert!(h.fix.contains("--allow-weaker limits"), "{}", h.fix);
+    assert!(h.fix.contains("Delegate=yes"), "{}", h.fix);
     assert_style(&[h]);
 }

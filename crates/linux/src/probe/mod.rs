@@ -11,6 +11,7 @@ mod hints;
 mod landlock;
 mod seccomp;
 mod sys;
+pub(crate) use sys::writable_by_euid;
 mod userns;
 
 use serde::Serialize;
@@ -18,6 +19,7 @@ use serde::Serialize;
 pub use bwrap::{BwrapStatus, probe_bwrap};
 pub use cgroup::{
     CgroupStatus, cgroup2_mount_point, parse_controllers, parse_proc_cgroup, probe_cgroup,
+    unescape_mountinfo,
 };
 pub use hints::Hint;
 pub use landlock::{

@@ -218,6 +218,14 @@ pub(super) fn command_main(
             );
         }
     }
+    if !spec.cgroups.is_empty() {
+        // At the cgroup's memory limit the kernel's OOM killer must pick the
+        // command's processes, never the sandbox's init (whose death would
+        // end the run without the command's status).
+        if let Err(e) = write_file("/proc/self/oom_score_adj", "1000") {
+            fail(&mut errors, "prefer the command for the OOM killer", e);
+        }
+    }
     if let Some(prepared) = prepared {
         if let Err(e) = crate::landlock::restrict_self(prepared) {
             fail(

@@ -54,6 +54,8 @@ pub struct Spec {
     pub loopback_up: bool,
     /// `setrlimit` resource and value.
     pub rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
+    /// cgroup directories the sandbox joins before it runs anything.
+    pub cgroups: Vec<PathBuf>,
     pub uid: u32,
     pub gid: u32,
     /// Namespaces and a mount tree; `false` is Landlock-only mode.
@@ -189,6 +191,9 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
     write_maps(pid, spec.uid, spec.gid)
         .map_err(os("map the user into the sandbox"))
         .map_err(kill_on_error)?;
+    join_cgroups(&spec.cgroups, pid)
+        .map_err(os("move the sandbox into its cgroups"))
+        .map_err(kill_on_error)?;
     let mut sync = File::from(sync_write);
     io::Write::write_all(&mut sync, b"1")
         .map_err(os("start the sandbox"))
@@ -234,6 +239,14 @@ fn blocked_set() -> libc::sigset_t {
         }
     }
     set
+}
+
+/// Moves `pid` into each cgroup; its children are born there.
+fn join_cgroups(dirs: &[PathBuf], pid: libc::pid_t) -> io::Result<()> {
+    for dir in dirs {
+        std::fs::write(dir.join("cgroup.procs"), pid.to_string())?;
+    }
+    Ok(())
 }
 
 fn write_maps(pid: libc::pid_t, uid: u32, gid: u32) -> io::Result<()> {
@@ -386,6 +399,8 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
     }
     let prepared = child::prepare_landlock(spec).map_err(SpawnError::Setup)?;
     let (exec_read, exec_write) = pipe().map_err(os("create a pipe"))?;
+    // The command waits for its cgroups before it runs anything.
+    let (go_read, go_write) = pipe().map_err(os("create a pipe"))?;
     let blocked = blocked_set();
     // SAFETY: blocked is a valid set.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
@@ -394,11 +409,17 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         drop(exec_read);
+        drop(go_write);
         // SAFETY: prctl/setpgid with integer arguments: the command dies
         // with stockade and leads its own process group (for killpg).
         unsafe {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
             libc::setpgid(0, 0);
+        }
+        let mut go = [0u8; 1];
+        if !matches!(io::Read::read(&mut File::from(go_read), &mut go), Ok(1)) {
+            // SAFETY: _exit in the forked child; stockade reports the failure.
+            unsafe { libc::_exit(125) };
         }
         child::command_main(spec, prepared, exec_write);
     }
@@ -410,6 +431,18 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
     }
     drop(prepared);
     drop(exec_write);
+    drop(go_read);
+    let joined = join_cgroups(&spec.cgroups, pid).map_err(os("move the command into its cgroups"));
+    if let Err(e) = joined.and_then(|()| {
+        io::Write::write_all(&mut File::from(go_write), b"1").map_err(os("start the command"))
+    }) {
+        // SAFETY: kill and waitpid on our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        return Err(e);
+    }
     // SAFETY: pidfd_open on our own, not yet reaped child.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if pidfd < 0 {

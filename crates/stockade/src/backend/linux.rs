@@ -130,6 +130,22 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
             "stockade is the child subreaper: every descendant is killed when the run ends".into()
         },
     ));
+    for dir in &linux.cgroups.dirs {
+        for (file, value) in &dir.settings {
+            let rule = match *file {
+                "pids.max" => "limits.max_processes",
+                _ => "limits.max_memory",
+            };
+            items.push(hard(
+                rule.into(),
+                format!(
+                    "cgroup {} {file} = {value} for the whole sandbox, in a new cgroup under {}",
+                    if dir.v2 { "v2" } else { "v1" },
+                    dir.parent.display()
+                ),
+            ));
+        }
+    }
     items
 }
 
