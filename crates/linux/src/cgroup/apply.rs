@@ -2,7 +2,7 @@
 
 use super::CgroupPlan;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The cgroups made for one run.
@@ -28,6 +28,7 @@ impl Cgroups {
                     )
                 })?;
             }
+            remove_stale(&dir.parent);
             let path = dir.parent.join(name);
             std::fs::create_dir(&path)
                 .map_err(|e| format!("cannot make the cgroup {}: {e}", path.display()))?;
@@ -84,6 +85,27 @@ impl Cgroups {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Removes the empty cgroups of earlier runs whose stockade is gone (a
+/// SIGKILLed stockade cannot remove its own; its sandbox died with it).
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("stockade-"))
+            .and_then(|n| n.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new("/proc").join(pid.to_string()).exists()
+        {
+            // Fails, harmlessly, while it still holds a process.
+            let _ = std::fs::remove_dir(entry.path());
         }
     }
 }
