@@ -58,6 +58,14 @@ pub const WEAKER_NAMES: &[&str] = &[
 pub enum Mode {
     /// User, mount, pid, ipc (and net) namespaces with a mount tree.
     Namespaces,
+    /// The system bwrap builds the namespaces and the mount tree (stockade
+    /// may not create user namespaces here, bwrap may); the rest as above.
+    Bwrap {
+        /// The bwrap binary.
+        bwrap: PathBuf,
+        /// Why stockade does not build the namespaces itself.
+        reason: String,
+    },
     /// Landlock and seccomp only: user namespaces are not available.
     LandlockOnly {
         /// Why namespaces are not used.
@@ -70,20 +78,44 @@ pub enum Mode {
 /// landlock-only`, exactly as on such a machine.
 pub const FORCE_LANDLOCK_ONLY: &str = "STOCKADE_FORCE_LANDLOCK_ONLY";
 
+/// Test seam: plan the bwrap backend even where stockade could build the
+/// namespaces itself (the escape suite runs once more this way).
+pub const FORCE_BWRAP: &str = "STOCKADE_FORCE_BWRAP";
+
 /// Plans the enforcement of `policy` on this machine (cheap probes only:
 /// the Landlock ABI, seccomp and the sysctls that restrict user
 /// namespaces; the namespaces themselves are tested by using them).
 pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
-    let forced = std::env::var_os(FORCE_LANDLOCK_ONLY).is_some_and(|v| v == "1");
+    let forced = |name: &str| std::env::var_os(name).is_some_and(|v| v == "1");
     match crate::landlock_only::userns_restricted() {
-        Some(reason) => plan_mode(policy, Mode::LandlockOnly { reason }),
-        None if forced => plan_mode(
+        Some(reason) => plan_mode(policy, restricted_mode(reason)),
+        None if forced(FORCE_LANDLOCK_ONLY) => plan_mode(
             policy,
             Mode::LandlockOnly {
                 reason: format!("{FORCE_LANDLOCK_ONLY}=1"),
             },
         ),
+        None if forced(FORCE_BWRAP) => plan_mode(
+            policy,
+            Mode::Bwrap {
+                bwrap: crate::probe::probe_bwrap()
+                    .map_or_else(|| PathBuf::from("bwrap"), |b| PathBuf::from(b.path)),
+                reason: format!("{FORCE_BWRAP}=1"),
+            },
+        ),
         None => plan_mode(policy, Mode::Namespaces),
+    }
+}
+
+/// The mode where stockade may not create user namespaces (`reason`): a
+/// working system bwrap builds them, else Landlock-only mode.
+pub fn restricted_mode(reason: String) -> Mode {
+    match crate::probe::probe_bwrap().filter(|b| b.usable) {
+        Some(bwrap) => Mode::Bwrap {
+            bwrap: PathBuf::from(bwrap.path),
+            reason,
+        },
+        None => Mode::LandlockOnly { reason },
     }
 }
 
@@ -132,7 +164,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         (_, true) => SocketPolicy::UnixAndInet,
         (_, false) => SocketPolicy::UnixOnly,
     };
-    if mode != Mode::Namespaces {
+    if matches!(mode, Mode::LandlockOnly { .. }) {
         let seccomp = SeccompOptions {
             sockets: if network.mode == NetworkMode::Full {
                 SocketPolicy::Any
@@ -271,11 +303,12 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
         loopback_up: plan.loopback_up,
         rlimits,
         cgroups: cgroups.dirs().to_vec(),
+        prefer_oom_kill: !cgroups.dirs().is_empty(),
         // SAFETY: getuid/getgid have no preconditions and cannot fail.
         uid: unsafe { libc::getuid() },
         // SAFETY: as above.
         gid: unsafe { libc::getgid() },
-        namespaces: plan.mode == Mode::Namespaces,
+        namespaces: !matches!(plan.mode, Mode::LandlockOnly { .. }),
     };
     if !spec.namespaces {
         let result = run_plain(spec, request);
@@ -284,7 +317,12 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
     }
     let placeholders = crate::placeholders::create(&plan.mounts.placeholders)
         .map_err(|e| SpawnError::Setup(e.to_string()))?;
-    let result = crate::spawn::spawn(&spec).and_then(|sandbox| sandbox.wait(request.timeout));
+    let started = match &plan.mode {
+        Mode::Bwrap { bwrap, .. } => bwrap_launch(plan, &spec, bwrap)
+            .and_then(|launch| crate::spawn::spawn_bwrap(&spec, &launch)),
+        _ => crate::spawn::spawn(&spec),
+    };
+    let result = started.and_then(|sandbox| sandbox.wait(request.timeout));
     placeholders.remove();
     cgroups.remove();
     result
@@ -319,4 +357,45 @@ fn run_plain(mut spec: Spec, request: &RunRequest) -> Result<Outcome, SpawnError
     let result = crate::spawn::spawn_plain(&spec).and_then(|sandbox| sandbox.wait(request.timeout));
     let _ = std::fs::remove_dir_all(&tmp);
     result
+}
+
+/// How bwrap is started for `plan`: the same namespaces as the native
+/// backend, further user namespaces disabled (which nests one more and so
+/// locks every mount), the plan's mount steps, and the helper as the
+/// sandbox's init.
+fn bwrap_launch(
+    plan: &LinuxPlan,
+    spec: &Spec,
+    bwrap: &std::path::Path,
+) -> Result<crate::spawn::BwrapLaunch, SpawnError> {
+    let mut namespace_args: Vec<std::ffi::OsString> =
+        ["--unshare-user", "--unshare-pid", "--unshare-ipc"]
+            .map(Into::into)
+            .to_vec();
+    if plan.network_namespace {
+        namespace_args.push("--unshare-net".into());
+    }
+    namespace_args.extend(
+        ["--disable-userns", "--die-with-parent", "--as-pid-1"].map(std::ffi::OsString::from),
+    );
+    let data_fds = (0..crate::bwrap::args::hidden_files(&plan.mounts))
+        .map(|_| std::fs::File::open("/dev/null").map(std::os::fd::OwnedFd::from))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SpawnError::Setup(format!("failed to open /dev/null: {e}")))?;
+    let raw: Vec<i32> = data_fds
+        .iter()
+        .map(std::os::fd::AsRawFd::as_raw_fd)
+        .collect();
+    let helper = crate::bwrap::helper::HelperSpec::from_spec(
+        spec,
+        spec.seccomp.as_ref().map(|_| plan.seccomp.sockets),
+    );
+    Ok(crate::spawn::BwrapLaunch {
+        bwrap: bwrap.to_path_buf(),
+        namespace_args,
+        mount_args: crate::bwrap::args::mount_args(&plan.mounts, &raw),
+        data_fds,
+        helper_spec: serde_json::to_vec(&helper)
+            .map_err(|e| SpawnError::Setup(format!("failed to encode the helper's plan: {e}")))?,
+    })
 }

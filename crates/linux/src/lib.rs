@@ -12,6 +12,7 @@
 #![cfg(target_os = "linux")]
 
 pub mod backend;
+pub mod bwrap;
 pub mod cgroup;
 pub mod landlock;
 pub mod landlock_only;

@@ -38,3 +38,11 @@ pub use load::{Loaded, PolicyRequest, load, load_with};
 pub use plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement, plan};
 pub use run::{RunRecord, RunRequest, run};
 pub use stockade_policy as policy;
+
+/// Call first thing in `main` of a binary that runs sandboxes: a backend
+/// may start the binary itself inside the sandbox as a helper (the Linux
+/// bwrap backend does), and this is where it takes over. Returns at once
+/// in any other case.
+pub fn helper_if_requested() {
+    backend::helper_if_requested()
+}

@@ -189,6 +189,10 @@ impl Tree {
             .env("USER", "tester")
             .env("XDG_CONFIG_HOME", self.path("xdg"))
             .stdin(Stdio::null());
+        // The whole suite runs once more with the bwrap backend (.ci/run).
+        if let Some(forced) = std::env::var_os("STOCKADE_FORCE_BWRAP") {
+            cmd.env("STOCKADE_FORCE_BWRAP", forced);
+        }
         cmd
     }
 

@@ -198,7 +198,17 @@ fn open_path(path: &Path) -> Result<Option<File>, LandlockError> {
         .open(path)
     {
         Ok(file) => Ok(Some(file)),
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => Ok(None),
+        // Absent, or beneath a hidden directory the process cannot
+        // traverse (the bwrap helper has no capabilities): nothing to grant,
+        // and a rule left out only ever takes rights away.
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOENT | libc::ENOTDIR | libc::EACCES)
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(LandlockError::OpenPath {
             path: path.to_path_buf(),
             source,

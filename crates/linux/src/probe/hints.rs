@@ -152,8 +152,9 @@ impl MachineReport {
             None if !self.user_namespaces.works => hints.push(hint(
                 "bwrap",
                 "bubblewrap is not installed".to_owned(),
-                "informational: a backend that uses a system bwrap where user namespaces are \
-                 restricted is planned, not built; today stockade falls back to Landlock-only mode",
+                "install bubblewrap (0.8 or later): where user namespaces are restricted for \
+                 stockade but allowed for bwrap, stockade uses it to build the sandbox; without \
+                 it only Landlock-only mode is left",
             )),
             Some(bwrap) if !bwrap.usable => {
                 let apparmor = self.user_namespaces.sysctls.iter().any(|s| {

@@ -110,7 +110,7 @@ pub struct SeccompOptions {
 /// and `ip` use it, and in an empty network namespace it sees only that
 /// namespace's loopback. The families [`SocketPolicy::Any`] still refuses
 /// are listed in `deny_list.rs`, each with its reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SocketPolicy {
     /// Network `off`: only `AF_UNIX`; every other family gets `EAFNOSUPPORT`.

@@ -68,6 +68,35 @@ pub(super) fn init_main(spec: &Spec, sync: OwnedFd, report: OwnedFd) -> ! {
             exit(125);
         }
     };
+    start_and_supervise(spec, prepared, report)
+}
+
+/// The sandbox's first process when bwrap built the tree (and its
+/// namespaces): the rest of [`init_main`], from the Landlock ruleset on.
+pub(crate) fn bwrap_init_main(spec: &Spec, report: OwnedFd) -> ! {
+    let mut report = File::from(report);
+    let prepared = prepare_landlock(spec).and_then(|prepared| {
+        std::env::set_current_dir(&spec.cwd)
+            .map(|()| prepared)
+            .map_err(|e| {
+                format!(
+                    "failed to enter the working directory {}: {e}",
+                    spec.cwd.display()
+                )
+            })
+    });
+    match prepared {
+        Ok(prepared) => start_and_supervise(spec, prepared, report),
+        Err(message) => {
+            let _ = Report::SetupFailed(message).write_to(&mut report);
+            exit(125);
+        }
+    }
+}
+
+/// Starts the command, reports whether its exec succeeded, reaps every
+/// process until it ends, and reports its status.
+fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut report: File) -> ! {
     let mut forwarded = FORWARDED.to_vec();
     forwarded.push(libc::SIGCHLD);
     let blocked = sigset(&forwarded);
@@ -166,7 +195,7 @@ fn write_file(path: &str, text: &str) -> std::io::Result<()> {
 
 /// The command's process: ends in execve, or in _exit(126/127) after
 /// writing the errno of the failed exec to `exec_errors`.
-pub(super) fn command_main(
+pub(crate) fn command_main(
     spec: &Spec,
     prepared: Option<PreparedRuleset>,
     exec_errors: OwnedFd,
@@ -218,7 +247,7 @@ pub(super) fn command_main(
             );
         }
     }
-    if !spec.cgroups.is_empty() {
+    if spec.prefer_oom_kill {
         // At the cgroup's memory limit the kernel's OOM killer must pick the
         // command's processes, never the sandbox's init (whose death would
         // end the run without the command's status).

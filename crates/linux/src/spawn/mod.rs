@@ -17,10 +17,14 @@
 //! Must be called from a single-threaded process: the sandbox's processes
 //! are forked copies of it and allocate before they exec.
 
+mod bwrap;
 mod caps;
 mod child;
 mod net;
 mod report;
+
+pub use bwrap::{BwrapLaunch, HELPER_FLAG, spawn_bwrap};
+pub(crate) use child::bwrap_init_main;
 
 use crate::landlock::LandlockPlan;
 use crate::mounts::MountPlan;
@@ -56,6 +60,9 @@ pub struct Spec {
     pub rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
     /// cgroup directories the sandbox joins before it runs anything.
     pub cgroups: Vec<PathBuf>,
+    /// Make the command's processes the OOM killer's first choice (at a
+    /// cgroup's memory limit, rather than the sandbox's init).
+    pub prefer_oom_kill: bool,
     pub uid: u32,
     pub gid: u32,
     /// Namespaces and a mount tree; `false` is Landlock-only mode.
@@ -127,6 +134,8 @@ pub struct Sandbox {
     /// The sandbox init's reports (namespace mode); `None` in Landlock-only
     /// mode, where `pid` is the command itself and stockade the subreaper.
     report: Option<File>,
+    /// Where forwarded signals go: `pid`, or (bwrap) the sandbox's init.
+    signal_pid: libc::pid_t,
 }
 
 fn thread_count() -> usize {
@@ -214,6 +223,7 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
         pid,
         pidfd,
         report: Some(report),
+        signal_pid: pid,
     };
     match first {
         Ok(Some(Report::Started)) => Ok(sandbox),
@@ -260,6 +270,22 @@ fn write_maps(pid: libc::pid_t, uid: u32, gid: u32) -> io::Result<()> {
 const GRACE: Duration = Duration::from_secs(2);
 
 impl Sandbox {
+    /// A sandbox whose first process is `pid` (our child, watched through
+    /// `pidfd`), reporting on `report`; signals go to `signal_pid`.
+    pub(crate) fn new(
+        pid: libc::pid_t,
+        pidfd: OwnedFd,
+        report: File,
+        signal_pid: libc::pid_t,
+    ) -> Sandbox {
+        Sandbox {
+            pid,
+            pidfd,
+            report: Some(report),
+            signal_pid,
+        }
+    }
+
     /// Waits for the command to end, for `timeout`, or for a signal to
     /// stockade (forwarded, then the tree is killed after a grace period).
     pub fn wait(mut self, timeout: Option<Duration>) -> Result<Outcome, SpawnError> {
@@ -317,7 +343,7 @@ impl Sandbox {
                 let (signal, from_process) = read_signal(&sigfd);
                 if from_process {
                     // SAFETY: kill on our own child.
-                    unsafe { libc::kill(self.pid, signal) };
+                    unsafe { libc::kill(self.signal_pid, signal) };
                 }
                 // A Ctrl-C or Ctrl-\ typed at the terminal went to the
                 // command as well; it decides (a REPL carries on). A signal
@@ -457,6 +483,7 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
         pid,
         pidfd,
         report: None,
+        signal_pid: pid,
     };
     let mut errno = [0u8; 4];
     match io::Read::read(&mut File::from(exec_read), &mut errno) {

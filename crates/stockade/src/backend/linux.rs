@@ -73,6 +73,18 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
         requirement: Requirement::Hard,
     };
     let mut items = Vec::new();
+    if let backend::Mode::Bwrap { bwrap, reason } = &linux.mode {
+        items.push(hard(
+            "isolation".into(),
+            format!(
+                "{} builds the namespaces and the mount tree ({reason}); stockade's helper applies the rest inside",
+                bwrap.display()
+            ),
+        ));
+        for difference in stockade_linux::bwrap::args::differences(&linux.mounts) {
+            items.push(hard("isolation (bwrap)".into(), difference.into()));
+        }
+    }
     if let backend::Mode::LandlockOnly { reason } = &linux.mode {
         items.push(hard(
             "isolation".into(),
@@ -105,7 +117,7 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
             linux.landlock.abi
         ),
     ));
-    let namespaces = linux.mode == backend::Mode::Namespaces;
+    let namespaces = !matches!(linux.mode, backend::Mode::LandlockOnly { .. });
     let (network, how) = match (linux.network_namespace, linux.seccomp.sockets) {
         (true, _) => (
             "network off",
@@ -192,9 +204,7 @@ pub(crate) fn run(
             // User namespaces are blocked after all: plan again without them.
             linux = Arc::new(backend::plan_mode(
                 policy,
-                backend::Mode::LandlockOnly {
-                    reason: e.to_string(),
-                },
+                backend::restricted_mode(e.to_string()),
             ));
             plan = enforcement(&linux, &request.allow_weaker);
             crate::run::refuse_blocked(&plan)?;
@@ -348,4 +358,9 @@ fn facts(m: &MachineReport) -> Vec<Fact> {
         detail: m.cgroup.detail.clone(),
     });
     facts
+}
+
+/// The bwrap backend starts stockade's own binary inside the sandbox.
+pub(crate) fn helper_if_requested() {
+    stockade_linux::bwrap::helper::run_if_requested();
 }

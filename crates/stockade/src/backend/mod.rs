@@ -35,3 +35,10 @@ pub(crate) fn run(
 pub(crate) fn check(profiles: &[(String, Result<ResolvedPolicy, String>)]) -> CheckReport {
     current::check(profiles)
 }
+
+/// Becomes a backend helper process (and never returns) when this process
+/// was started as one; otherwise returns at once. Binaries that run
+/// sandboxes call it first thing in `main` (see [`crate::helper_if_requested`]).
+pub(crate) fn helper_if_requested() {
+    current::helper_if_requested()
+}

@@ -58,3 +58,6 @@ fn no_backend_yet() -> crate::plan::Blocker {
         weaker: None,
     }
 }
+
+/// No backend helpers on this platform.
+pub(crate) fn helper_if_requested() {}
