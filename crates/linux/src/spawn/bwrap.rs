@@ -3,8 +3,10 @@
 //! own binary as the sandbox's first process (the helper), which reports
 //! on the same pipe as the native init.
 
-use super::report::Report;
-use super::{Sandbox, SpawnError, Spec, blocked_set, exec_failed, join_cgroups, os, pipe};
+use super::{
+    Sandbox, SpawnError, Spec, blocked_set, first_report, kill_child, os, pipe, release,
+    wait_for_go, watch,
+};
 use std::ffi::{CString, OsString};
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
@@ -75,11 +77,7 @@ pub fn spawn_bwrap(spec: &Spec, launch: &BwrapLaunch) -> Result<Sandbox, SpawnEr
         // SAFETY: prctl with integer arguments: bwrap dies with stockade
         // (and with `--die-with-parent`, its sandbox with it).
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
-        let mut go = [0u8; 1];
-        if !matches!(File::from(go_read).read(&mut go), Ok(1)) {
-            // SAFETY: _exit in the forked child.
-            unsafe { libc::_exit(125) };
-        }
+        wait_for_go(go_read);
         let empty: libc::sigset_t = {
             // SAFETY: sigset_t is plain data; sigemptyset initialises it.
             let mut set = unsafe { std::mem::zeroed() };
@@ -117,57 +115,22 @@ pub fn spawn_bwrap(spec: &Spec, launch: &BwrapLaunch) -> Result<Sandbox, SpawnEr
         exe,
         helper_spec,
     ));
-    let kill_on_error = |e: SpawnError| {
-        // SAFETY: kill and waitpid on our own child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
-        }
-        e
-    };
-    join_cgroups(&spec.cgroups, pid)
-        .map_err(os("move the sandbox into its cgroups"))
-        .map_err(kill_on_error)?;
-    File::from(go_write)
-        .write_all(b"1")
-        .map_err(os("start bwrap"))
-        .map_err(kill_on_error)?;
+    release(spec, pid, go_write)?;
     let mut errno = [0u8; 4];
     if let Ok(4) = File::from(exec_read).read(&mut errno) {
-        return Err(kill_on_error(SpawnError::Setup(format!(
+        kill_child(pid);
+        return Err(SpawnError::Setup(format!(
             "cannot run {}: {}",
             launch.bwrap.display(),
             io::Error::from_raw_os_error(i32::from_le_bytes(errno))
-        ))));
+        )));
     }
     let mut info = String::new();
     let _ = File::from(info_read).read_to_string(&mut info);
-    // SAFETY: pidfd_open on our own, not yet reaped child.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        return Err(kill_on_error(SpawnError::Os {
-            action: "watch the sandbox",
-            source: io::Error::last_os_error(),
-        }));
-    }
-    // SAFETY: pidfd_open returned a new fd that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    let pidfd = watch(pid)?;
     // The sandbox's init (`--as-pid-1`: the helper) gets forwarded signals.
     let init = child_pid(&info).unwrap_or(pid);
-    let mut report = File::from(report_read);
-    let first = Report::read_from(&mut report);
-    let sandbox = Sandbox::new(pid, pidfd, report, init);
-    match first {
-        Ok(Some(Report::Started)) => Ok(sandbox),
-        Ok(Some(Report::SetupFailed(message))) => Err(kill_on_error(SpawnError::Setup(message))),
-        Ok(Some(Report::ExecFailed(errno))) => {
-            let _ = sandbox.wait(None);
-            Err(exec_failed(spec, errno))
-        }
-        Ok(Some(Report::Exited(_))) | Ok(None) | Err(_) => Err(kill_on_error(SpawnError::Setup(
-            "bwrap could not build the sandbox (its message is above)".into(),
-        ))),
-    }
+    first_report(spec, pid, pidfd, File::from(report_read), init)
 }
 
 /// `bwrap --info-fd N NAMESPACES MOUNTS -- /proc/self/fd/EXE --stockade-bwrap-helper SPEC REPORT`.

@@ -190,51 +190,91 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
     drop(sync_read);
     drop(report_write);
     let kill_on_error = |e: SpawnError| {
-        // SAFETY: kill and waitpid on our own child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
-        }
+        kill_child(pid);
         e
     };
     write_maps(pid, spec.uid, spec.gid)
         .map_err(os("map the user into the sandbox"))
         .map_err(kill_on_error)?;
-    join_cgroups(&spec.cgroups, pid)
+    release(spec, pid, sync_write)?;
+    let pidfd = watch(pid)?;
+    first_report(spec, pid, pidfd, File::from(report_read), pid)
+}
+
+/// Kills our child `pid` and reaps it (setup failed).
+fn kill_child(pid: libc::pid_t) {
+    // SAFETY: kill and waitpid on our own child.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
+}
+
+/// Moves our child `pid`, waiting on `go`, into the run's cgroups, then
+/// lets it go on; kills it if either fails.
+fn release(spec: &Spec, pid: libc::pid_t, go: OwnedFd) -> Result<(), SpawnError> {
+    let released = join_cgroups(&spec.cgroups, pid)
         .map_err(os("move the sandbox into its cgroups"))
-        .map_err(kill_on_error)?;
-    let mut sync = File::from(sync_write);
-    io::Write::write_all(&mut sync, b"1")
-        .map_err(os("start the sandbox"))
-        .map_err(kill_on_error)?;
+        .and_then(|()| {
+            io::Write::write_all(&mut File::from(go), b"1").map_err(os("start the sandbox"))
+        });
+    released.inspect_err(|_| kill_child(pid))
+}
+
+/// A pidfd for our child `pid` (killed if there is none).
+fn watch(pid: libc::pid_t) -> Result<OwnedFd, SpawnError> {
     // SAFETY: pidfd_open on our own, not yet reaped child.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if pidfd < 0 {
-        return Err(kill_on_error(SpawnError::Os {
+        let source = io::Error::last_os_error();
+        kill_child(pid);
+        return Err(SpawnError::Os {
             action: "watch the sandbox",
-            source: io::Error::last_os_error(),
-        }));
+            source,
+        });
     }
     // SAFETY: pidfd_open returned a new fd that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-    let mut report = File::from(report_read);
+    Ok(unsafe { OwnedFd::from_raw_fd(pidfd as i32) })
+}
+
+/// Reads the sandbox init's first report: the command started (the
+/// running sandbox), or why not.
+fn first_report(
+    spec: &Spec,
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    mut report: File,
+    signal_pid: libc::pid_t,
+) -> Result<Sandbox, SpawnError> {
     let first = Report::read_from(&mut report);
-    let sandbox = Sandbox {
-        pid,
-        pidfd,
-        report: Some(report),
-        signal_pid: pid,
-    };
+    let sandbox = Sandbox::new(pid, pidfd, report, signal_pid);
     match first {
         Ok(Some(Report::Started)) => Ok(sandbox),
-        Ok(Some(Report::SetupFailed(message))) => Err(kill_on_error(SpawnError::Setup(message))),
+        Ok(Some(Report::SetupFailed(message))) => {
+            kill_child(pid);
+            Err(SpawnError::Setup(message))
+        }
         Ok(Some(Report::ExecFailed(errno))) => {
             let _ = sandbox.wait(None);
             Err(exec_failed(spec, errno))
         }
-        Ok(Some(Report::Exited(_))) | Ok(None) | Err(_) => Err(kill_on_error(SpawnError::Setup(
-            "the sandbox ended before the command started".into(),
-        ))),
+        Ok(Some(Report::Exited(_))) | Ok(None) | Err(_) => {
+            kill_child(pid);
+            Err(SpawnError::Setup(
+                "the sandbox ended before the command started (any message from it is above)"
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// In a forked child: waits for stockade's go-ahead ([`release`]); exits
+/// if stockade went away instead.
+fn wait_for_go(go: OwnedFd) {
+    let mut byte = [0u8; 1];
+    if !matches!(io::Read::read(&mut File::from(go), &mut byte), Ok(1)) {
+        // SAFETY: _exit in the forked child; stockade reports the failure.
+        unsafe { libc::_exit(125) };
     }
 }
 
@@ -442,11 +482,7 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
             libc::setpgid(0, 0);
         }
-        let mut go = [0u8; 1];
-        if !matches!(io::Read::read(&mut File::from(go_read), &mut go), Ok(1)) {
-            // SAFETY: _exit in the forked child; stockade reports the failure.
-            unsafe { libc::_exit(125) };
-        }
+        wait_for_go(go_read);
         child::command_main(spec, prepared, exec_write);
     }
     if pid < 0 {
@@ -458,27 +494,8 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
     drop(prepared);
     drop(exec_write);
     drop(go_read);
-    let joined = join_cgroups(&spec.cgroups, pid).map_err(os("move the command into its cgroups"));
-    if let Err(e) = joined.and_then(|()| {
-        io::Write::write_all(&mut File::from(go_write), b"1").map_err(os("start the command"))
-    }) {
-        // SAFETY: kill and waitpid on our own child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
-        }
-        return Err(e);
-    }
-    // SAFETY: pidfd_open on our own, not yet reaped child.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        return Err(SpawnError::Os {
-            action: "watch the command",
-            source: io::Error::last_os_error(),
-        });
-    }
-    // SAFETY: pidfd_open returned a new fd that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    release(spec, pid, go_write)?;
+    let pidfd = watch(pid)?;
     let sandbox = Sandbox {
         pid,
         pidfd,
