@@ -86,6 +86,7 @@ pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
             access: Access::Read,
             kind: RuleKind::PolicyFile,
             exists: true,
+            dir: false,
             origin,
         });
     }
@@ -102,6 +103,10 @@ pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
             same_path
         })
         .collect();
+    // The backends ask what each path is; resolution has asked already.
+    for rule in policy.rules.iter_mut().filter(|r| r.exists) {
+        rule.dir = entry_type(&rule.path) == EntryType::Dir;
+    }
 }
 
 /// When `:tmp` is a per-run directory rather than a fresh `/tmp`, the
@@ -122,6 +127,7 @@ fn hide_host_tmp(rules: &mut Rules<'_>, ctx: &ResolveContext) {
         access: Access::None,
         kind: RuleKind::Path,
         exists: ctx.host_tmp.exists(),
+        dir: false,
         origin: Origin::derived(
             "the host's shared temporary directory is replaced by ':tmp'",
             Some(&tmp.origin),
@@ -172,6 +178,7 @@ fn expand_home(rules: &mut Rules<'_>, ctx: &ResolveContext) {
             access: Access::Write,
             kind: RuleKind::HomeChild,
             exists: true,
+            dir: false,
             origin: Origin::derived(
                 "a writable home directory is expanded to its children",
                 Some(&home_rule.origin),
@@ -266,6 +273,7 @@ fn protect_name(
             access: Access::Read,
             kind: kind.clone(),
             exists,
+            dir: false,
             origin: origin.clone(),
         };
         rules.restrict(rule(path.clone(), exists));
@@ -299,6 +307,7 @@ fn protect_git(
     }
     let control = |path: PathBuf, origin: &Origin| FsRule {
         exists: std::fs::symlink_metadata(&path).is_ok(),
+        dir: false,
         path,
         access: Access::Read,
         kind: RuleKind::GitControl,
@@ -320,6 +329,7 @@ fn protect_git(
                     name: ".git".into(),
                 },
                 exists: true,
+                dir: false,
                 origin: dir_origin,
             });
             protected.insert(dir.clone());
@@ -330,6 +340,7 @@ fn protect_git(
             access: Access::Write,
             kind: RuleKind::GitCommit,
             exists: true,
+            dir: false,
             origin: dir_origin.clone(),
         });
         for path in git_control_paths(dir) {

@@ -57,6 +57,7 @@ impl Layer {
                         access: entry.access,
                         kind: resolved.kind,
                         exists: resolved.canonical.exists,
+                        dir: false,
                         origin: entry.origin.clone(),
                     };
                     self.insert(rule)?;

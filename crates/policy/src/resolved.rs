@@ -52,6 +52,9 @@ pub struct FsRule {
     pub kind: RuleKind,
     /// Whether the path existed at resolution time.
     pub exists: bool,
+    /// Whether it was a directory then (`lstat`: a symbolic link is not).
+    #[serde(skip)]
+    pub dir: bool,
     /// Where it came from.
     pub origin: Origin,
 }

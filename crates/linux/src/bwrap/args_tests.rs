@@ -18,29 +18,29 @@ fn the_native_steps_map_to_bwrap_operations_in_order() {
         MountOp::Bind {
             path: PathBuf::from("/ws"),
             writable: true,
-            why: String::new(),
+            why: "".into(),
         },
         MountOp::Bind {
             path: PathBuf::from("/ws/.git"),
             writable: false,
-            why: String::new(),
+            why: "".into(),
         },
         MountOp::Hide {
             path: PathBuf::from("/home/u/.ssh"),
             dir: true,
             reopened: false,
-            why: String::new(),
+            why: "".into(),
         },
         MountOp::Hide {
             path: PathBuf::from("/home/u/.netrc"),
             dir: false,
             reopened: false,
-            why: String::new(),
+            why: "".into(),
         },
         MountOp::Tmpfs {
             path: PathBuf::from("/tmp"),
             writable: true,
-            why: String::new(),
+            why: "".into(),
         },
         MountOp::Proc,
         MountOp::Dev,
@@ -69,12 +69,12 @@ fn a_snapshot_binds_each_entry_and_ends_read_only() {
             path: root.to_path_buf(),
             entries: vec!["a".into(), "link".into(), "gone".into()],
             mount_points: vec!["later".into()],
-            why: String::new(),
+            why: "".into(),
         },
         MountOp::Bind {
             path: root.join("later"),
             writable: true,
-            why: String::new(),
+            why: "".into(),
         },
     ]);
     let r = root.display();

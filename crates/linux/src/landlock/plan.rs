@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use landlock::{AccessFs, BitFlags};
-use stockade_policy::{Access, DecidedBy, FsRule, PathMap, ResolvedPolicy, RuleKind, cmp_paths};
+use stockade_policy::{Access, FsRule, ResolvedPolicy, RuleKind, cmp_paths};
 
 use super::rights::{self, DEVICE, MAX_ABI, PROC};
 use super::{LandlockPlan, PathRule};
@@ -81,42 +81,51 @@ pub fn system_rules(abi: u32) -> Vec<PathRule> {
 /// globs are the mount tree's to enforce (see the module documentation).
 pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
     let abi = abi.min(MAX_ABI);
-    let mut grants: PathMap<(BitFlags<AccessFs>, Vec<String>)> = PathMap::default();
-    let mut grant = |path: &Path, set: BitFlags<AccessFs>, why: String| {
-        let entry = grants.at(path);
-        entry.0 |= set;
-        entry.1.push(why);
-    };
-    let mut previous: Option<&Path> = None;
-    for rule in &policy.rules {
-        // Rules are sorted by path; the decision covers every rule on it.
-        if previous == Some(rule.path.as_path()) {
+    // Sorted by path, as `policy.rules` is.
+    let mut grants: Vec<(PathBuf, BitFlags<AccessFs>, Vec<String>)> = Vec::new();
+    for same_path in policy
+        .rules
+        .chunk_by(|a, b| a.path.as_os_str() == b.path.as_os_str())
+    {
+        // What `policy.access` decides for a path rules name: the
+        // strictest of them, unless a glob matches the path itself (a glob
+        // on an ancestor is shallower than these rules).
+        let path = &same_path[0].path;
+        let Some(winner) = same_path.iter().max_by_key(|r| r.access.tie_strength()) else {
             continue;
-        }
-        previous = Some(&rule.path);
-        let decision = policy.access(&rule.path);
-        if decision.access == Access::None {
-            continue;
-        }
-        let why = match decision.by {
-            DecidedBy::Rule(winner) => rule_why(winner),
-            DecidedBy::Glob(_) | DecidedBy::Default => decision.access.as_str().to_owned(),
         };
-        grant(&rule.path, rights::for_access(decision.access), why);
+        if winner.access == Access::None || policy.deny_globs.iter().any(|g| g.matches(path)) {
+            continue;
+        }
+        let set = rights::for_access(winner.access);
+        grants.push((path.clone(), set, vec![rule_why(winner)]));
     }
     for system in SYSTEM_PATHS {
-        grant(Path::new(system.path), system.rights, system.why.to_owned());
+        let path = Path::new(system.path);
+        match grants.binary_search_by(|(p, ..)| cmp_paths(p, path)) {
+            Ok(at) => {
+                grants[at].1 |= system.rights;
+                grants[at].2.push(system.why.to_owned());
+            }
+            Err(at) => grants.insert(
+                at,
+                (
+                    path.to_path_buf(),
+                    system.rights,
+                    vec![system.why.to_owned()],
+                ),
+            ),
+        }
     }
-    let mut rules: Vec<PathRule> = grants
-        .into_entries()
-        .map(|(path, (set, whys))| PathRule {
+    let rules: Vec<PathRule> = grants
+        .into_iter()
+        .map(|(path, set, whys)| PathRule {
             path,
             rights: rights::names(set, abi),
             why: whys.join("; "),
         })
         .filter(|r| !r.rights.is_empty())
         .collect();
-    rules.sort_unstable_by(|a, b| cmp_paths(&a.path, &b.path));
     LandlockPlan {
         abi,
         handled_fs: rights::handled_fs(abi),

@@ -4,4 +4,4 @@
 pub mod apply;
 pub mod plan;
 
-pub use plan::{Blocker, MountOp, MountPlan, Placeholder, plan};
+pub use plan::{Blocker, MountOp, MountPlan, Placeholder, Why, plan};

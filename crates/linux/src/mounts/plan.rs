@@ -19,8 +19,8 @@ use serde::Serialize;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use stockade_policy::{
-    Access, FsRule, NetworkMode, PathMap, PathSet, ResolvedPolicy, RuleKind, ancestors, cmp_paths,
-    parent,
+    Access, FsRule, NetworkMode, Origin, PathMap, PathSet, ResolvedPolicy, RuleKind, ancestors,
+    cmp_paths, parent,
 };
 
 /// One step of building the tree, in order.
@@ -35,7 +35,7 @@ pub enum MountOp {
     Bind {
         path: PathBuf,
         writable: bool,
-        why: String,
+        why: Why,
     },
     /// An inaccessible overmount hiding an existing path (an empty
     /// directory or file with mode 000, read-only). A directory with
@@ -45,7 +45,7 @@ pub enum MountOp {
         path: PathBuf,
         dir: bool,
         reopened: bool,
-        why: String,
+        why: Why,
     },
     /// A directory replaced by a snapshot of itself: the entries that exist
     /// now are bound back (read-only), so nothing created later appears.
@@ -55,13 +55,13 @@ pub enum MountOp {
         path: PathBuf,
         entries: Vec<OsString>,
         mount_points: Vec<OsString>,
-        why: String,
+        why: Why,
     },
     /// A fresh tmpfs (the private `/tmp`).
     Tmpfs {
         path: PathBuf,
         writable: bool,
-        why: String,
+        why: Why,
     },
     /// A new `/proc` for the sandbox's pid namespace.
     Proc,
@@ -70,6 +70,60 @@ pub enum MountOp {
     Dev,
     /// A read-only sysfs of the sandbox's own network namespace.
     Sys,
+}
+
+/// Why a mount step exists. Rendered only when shown (`explain`, JSON):
+/// planning a thousand rules formats nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Said in words.
+    Text(String),
+    /// A rule's origin, after a short prefix (`hidden: `).
+    Rule {
+        prefix: &'static str,
+        origin: Origin,
+    },
+    /// A pin of a directory with a mount beneath it.
+    Pinned(PathBuf),
+    /// A placeholder standing for a missing path.
+    Placeholder { path: PathBuf, origin: Origin },
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Why::Text(text) => f.write_str(text),
+            Why::Rule { prefix, origin } => write!(f, "{prefix}{origin}"),
+            Why::Pinned(path) => write!(
+                f,
+                "pinned: {} cannot be renamed while a mount lies beneath it",
+                path.display()
+            ),
+            Why::Placeholder { path, origin } => write!(
+                f,
+                "placeholder for the missing {}: {origin}",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl Serialize for Why {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl From<String> for Why {
+    fn from(text: String) -> Why {
+        Why::Text(text)
+    }
+}
+
+impl From<&str> for Why {
+    fn from(text: &str) -> Why {
+        Why::Text(text.to_owned())
+    }
 }
 
 /// A path created on the host for the run (a mount point for a protected
@@ -135,15 +189,15 @@ const FILE_PLACEHOLDERS: &[(&str, &str)] = &[
 pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
     IS_DIR.with(|c| c.borrow_mut().clear());
     BACKED.with(|c| c.borrow_mut().clear());
-    // What resolution found missing needs no second look.
+    // What resolution found (missing, or what it is) needs no second look.
     IS_DIR.with(|c| {
         let mut cache = c.borrow_mut();
         for rule in policy
             .rules
             .iter()
-            .filter(|r| !r.exists && r.kind != RuleKind::PrivateTmp)
+            .filter(|r| r.kind != RuleKind::PrivateTmp)
         {
-            cache.insert(rule.path.clone(), None);
+            cache.insert(rule.path.clone(), rule.exists.then_some(rule.dir));
         }
     });
     let plan = plan_uncached(policy);
@@ -368,10 +422,7 @@ impl MountPlan {
             pins.push(ancestor.to_path_buf());
         }
         for pin in pins.into_iter().rev() {
-            let why = format!(
-                "pinned: {} cannot be renamed while a mount lies beneath it",
-                pin.display()
-            );
+            let why = Why::Pinned(pin.clone());
             self.mounted.insert(pin.clone());
             self.ops.push(MountOp::Bind {
                 path: pin,
@@ -419,7 +470,7 @@ impl MountPlan {
             path: dir.to_path_buf(),
             entries,
             mount_points,
-            why: why.to_string(),
+            why: why.into(),
         });
     }
 
@@ -428,7 +479,7 @@ impl MountPlan {
         let above = inherited(policy, &path);
         if rule.kind == RuleKind::PrivateTmp {
             if rule.access != Access::None {
-                let why = "the run's private temporary directory".to_string();
+                let why = "the run's private temporary directory".into();
                 self.mount(
                     policy,
                     MountOp::Tmpfs {
@@ -459,7 +510,10 @@ impl MountPlan {
                         content: "",
                     });
                 }
-                let why = format!("hidden: {}", rule.origin);
+                let why = Why::Rule {
+                    prefix: "hidden: ",
+                    origin: rule.origin.clone(),
+                };
                 let reopened = dir && reopened_below(policy, &path);
                 self.mount(
                     policy,
@@ -509,7 +563,10 @@ impl MountPlan {
                         return;
                     }
                 }
-                let why = rule.origin.to_string();
+                let why = Why::Rule {
+                    prefix: "",
+                    origin: rule.origin.clone(),
+                };
                 self.mount(
                     policy,
                     MountOp::Bind {
@@ -572,11 +629,10 @@ impl MountPlan {
             dir,
             content,
         });
-        let why = format!(
-            "placeholder for the missing {}: {}",
-            rule.path.display(),
-            rule.origin
-        );
+        let why = Why::Placeholder {
+            path: rule.path.clone(),
+            origin: rule.origin.clone(),
+        };
         match rule.access {
             Access::None => self.mount(
                 policy,
@@ -584,7 +640,7 @@ impl MountPlan {
                     path: rule.path.clone(),
                     dir,
                     reopened: false,
-                    why,
+                    why: why.clone(),
                 },
             ),
             _ => self.mount(
