@@ -166,7 +166,7 @@ fn grant(
     if access == Access::None {
         return;
     }
-    let why = "granted by the policy (Landlock-only mode)".to_string();
+    let why = crate::why::Why::from("granted by the policy (Landlock-only mode)");
     if access == Access::Write || depth >= MAX_DEPTH || !restricted_below(policy, path, access) {
         out.push(PathRule {
             path: path.to_path_buf(),

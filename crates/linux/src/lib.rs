@@ -23,3 +23,4 @@ pub mod requirements;
 pub mod seccomp;
 pub mod spawn;
 mod sys;
+pub mod why;

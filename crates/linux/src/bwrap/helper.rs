@@ -86,7 +86,7 @@ impl HelperSpec {
                 Ok(PathRule {
                     path: path.clone(),
                     rights: names.iter().map(name).collect::<Result<_, String>>()?,
-                    why: String::new(),
+                    why: "".into(),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;

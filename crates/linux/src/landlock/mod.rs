@@ -105,7 +105,7 @@ pub struct PathRule {
     /// Right names, in kernel bit order.
     pub rights: Vec<&'static str>,
     /// Why the path gets them.
-    pub why: String,
+    pub why: crate::why::Why,
 }
 
 /// What [`restrict_self`] enforced.

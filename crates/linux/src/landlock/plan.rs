@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::why::Why;
 use landlock::{AccessFs, BitFlags};
-use stockade_policy::{Access, FsRule, ResolvedPolicy, RuleKind, cmp_paths};
+use stockade_policy::{Access, ResolvedPolicy, cmp_paths};
 
 use super::rights::{self, DEVICE, MAX_ABI, PROC};
 use super::{LandlockPlan, PathRule};
@@ -51,7 +52,7 @@ pub fn system_rules(abi: u32) -> Vec<PathRule> {
         .map(|s| PathRule {
             path: PathBuf::from(s.path),
             rights: rights::names(s.rights, abi),
-            why: s.why.to_owned(),
+            why: s.why.into(),
         })
         .filter(|r| !r.rights.is_empty())
         .collect()
@@ -82,7 +83,7 @@ pub fn system_rules(abi: u32) -> Vec<PathRule> {
 pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
     let abi = abi.min(MAX_ABI);
     // Sorted by path, as `policy.rules` is.
-    let mut grants: Vec<(PathBuf, BitFlags<AccessFs>, Vec<String>)> = Vec::new();
+    let mut grants: Vec<(PathBuf, BitFlags<AccessFs>, Why)> = Vec::new();
     for same_path in policy
         .rules
         .chunk_by(|a, b| a.path.as_os_str() == b.path.as_os_str())
@@ -98,31 +99,30 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
             continue;
         }
         let set = rights::for_access(winner.access);
-        grants.push((path.clone(), set, vec![rule_why(winner)]));
+        let why = Why::Grant {
+            access: winner.access,
+            kind: winner.kind.clone(),
+            origin: winner.origin.clone(),
+        };
+        grants.push((path.clone(), set, why));
     }
     for system in SYSTEM_PATHS {
         let path = Path::new(system.path);
         match grants.binary_search_by(|(p, ..)| cmp_paths(p, path)) {
             Ok(at) => {
                 grants[at].1 |= system.rights;
-                grants[at].2.push(system.why.to_owned());
+                let why = std::mem::replace(&mut grants[at].2, Why::All(Vec::new()));
+                grants[at].2 = why.and(system.why.into());
             }
-            Err(at) => grants.insert(
-                at,
-                (
-                    path.to_path_buf(),
-                    system.rights,
-                    vec![system.why.to_owned()],
-                ),
-            ),
+            Err(at) => grants.insert(at, (path.to_path_buf(), system.rights, system.why.into())),
         }
     }
     let rules: Vec<PathRule> = grants
         .into_iter()
-        .map(|(path, set, whys)| PathRule {
+        .map(|(path, set, why)| PathRule {
             path,
             rights: rights::names(set, abi),
-            why: whys.join("; "),
+            why,
         })
         .filter(|r| !r.rights.is_empty())
         .collect();
@@ -133,21 +133,6 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
         scope_abstract_unix_socket: abi >= 6,
         scope_signal: abi >= 6,
     }
-}
-
-/// `write rule (private /tmp, a fresh tmpfs) from <where>`.
-fn rule_why(rule: &FsRule) -> String {
-    let kind = match &rule.kind {
-        RuleKind::Path => String::new(),
-        RuleKind::PrivateTmp => " (private /tmp, a fresh tmpfs)".to_owned(),
-        RuleKind::Protected { name } => format!(" (protected name '{name}')"),
-        RuleKind::GitCommit => " (git directory, writable for commits)".to_owned(),
-        RuleKind::GitControl => " (git file that can make git run code)".to_owned(),
-        RuleKind::PolicyFile => " (the policy file)".to_owned(),
-        RuleKind::HomeChild => " (child of the writable home directory)".to_owned(),
-        RuleKind::SshConfig { directive } => format!(" (named by ~/.ssh/config {directive})"),
-    };
-    format!("{} rule{kind} from {}", rule.access.as_str(), rule.origin)
 }
 
 #[cfg(test)]

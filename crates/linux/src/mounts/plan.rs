@@ -15,12 +15,13 @@
 //! writable directory, a `**` glob — are reported as [`Blocker`]s, and the
 //! run is refused unless the user opts into less.
 
+pub use crate::why::Why;
 use serde::Serialize;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use stockade_policy::{
-    Access, FsRule, NetworkMode, Origin, PathMap, PathSet, ResolvedPolicy, RuleKind, ancestors,
-    cmp_paths, parent,
+    Access, FsRule, NetworkMode, PathMap, PathSet, ResolvedPolicy, RuleKind, ancestors, cmp_paths,
+    parent,
 };
 
 /// One step of building the tree, in order.
@@ -70,60 +71,6 @@ pub enum MountOp {
     Dev,
     /// A read-only sysfs of the sandbox's own network namespace.
     Sys,
-}
-
-/// Why a mount step exists. Rendered only when shown (`explain`, JSON):
-/// planning a thousand rules formats nothing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Why {
-    /// Said in words.
-    Text(String),
-    /// A rule's origin, after a short prefix (`hidden: `).
-    Rule {
-        prefix: &'static str,
-        origin: Origin,
-    },
-    /// A pin of a directory with a mount beneath it.
-    Pinned(PathBuf),
-    /// A placeholder standing for a missing path.
-    Placeholder { path: PathBuf, origin: Origin },
-}
-
-impl std::fmt::Display for Why {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Why::Text(text) => f.write_str(text),
-            Why::Rule { prefix, origin } => write!(f, "{prefix}{origin}"),
-            Why::Pinned(path) => write!(
-                f,
-                "pinned: {} cannot be renamed while a mount lies beneath it",
-                path.display()
-            ),
-            Why::Placeholder { path, origin } => write!(
-                f,
-                "placeholder for the missing {}: {origin}",
-                path.display()
-            ),
-        }
-    }
-}
-
-impl Serialize for Why {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl From<String> for Why {
-    fn from(text: String) -> Why {
-        Why::Text(text)
-    }
-}
-
-impl From<&str> for Why {
-    fn from(text: &str) -> Why {
-        Why::Text(text.to_owned())
-    }
 }
 
 /// A path created on the host for the run (a mount point for a protected
@@ -189,6 +136,7 @@ const FILE_PLACEHOLDERS: &[(&str, &str)] = &[
 pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
     IS_DIR.with(|c| c.borrow_mut().clear());
     BACKED.with(|c| c.borrow_mut().clear());
+    INHERITED.with(|c| c.borrow_mut().clear());
     // What resolution found (missing, or what it is) needs no second look.
     IS_DIR.with(|c| {
         let mut cache = c.borrow_mut();
@@ -203,6 +151,7 @@ pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
     let plan = plan_uncached(policy);
     IS_DIR.with(|c| c.borrow_mut().clear());
     BACKED.with(|c| c.borrow_mut().clear());
+    INHERITED.with(|c| c.borrow_mut().clear());
     plan
 }
 
@@ -269,12 +218,18 @@ impl Step<'_> {
     }
 }
 
-/// The access the tree gives `path` from the rules strictly above it.
+/// The access the tree gives `path` from the rules strictly above it
+/// (cached by parent for one `plan` call: siblings share it).
 fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
-    match parent(path) {
-        Some(parent) => policy.access(parent).access,
-        None => Access::None,
+    let Some(parent) = parent(path) else {
+        return Access::None;
+    };
+    if let Some(hit) = INHERITED.with(|c| c.borrow().get(parent).copied()) {
+        return hit;
     }
+    let access = policy.access(parent).access;
+    INHERITED.with(|c| c.borrow_mut().insert(parent.to_path_buf(), access));
+    access
 }
 
 /// How a blocker names a rule: `read /ws/.git`.
@@ -316,6 +271,9 @@ fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
 thread_local! {
     /// `host_backed` answers (by parent) for one `plan` call.
     static BACKED: std::cell::RefCell<PathMap<Option<Access>>> =
+        std::cell::RefCell::new(PathMap::default());
+    /// `inherited` answers (by parent) for one `plan` call.
+    static INHERITED: std::cell::RefCell<PathMap<Access>> =
         std::cell::RefCell::new(PathMap::default());
     /// `lstat` answers for one `plan` call: rules share their ancestors.
     static IS_DIR: std::cell::RefCell<PathMap<Option<bool>>> =
@@ -470,7 +428,7 @@ impl MountPlan {
             path: dir.to_path_buf(),
             entries,
             mount_points,
-            why: why.into(),
+            why: why.to_owned().into(),
         });
     }
 
