@@ -110,13 +110,25 @@ pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
 /// The mode where stockade may not create user namespaces (`reason`): a
 /// working system bwrap builds them, else Landlock-only mode.
 pub fn restricted_mode(reason: String) -> Mode {
-    match crate::probe::probe_bwrap().filter(|b| b.usable) {
+    let usable = crate::probe::probe_bwrap()
+        .filter(|b| b.usable && b.version.as_deref().and_then(bwrap_version) >= Some(MIN_BWRAP));
+    match usable {
         Some(bwrap) => Mode::Bwrap {
             bwrap: PathBuf::from(bwrap.path),
             reason,
         },
         None => Mode::LandlockOnly { reason },
     }
+}
+
+/// The oldest bwrap the backend uses: `--disable-userns` came in 0.8.
+const MIN_BWRAP: (u32, u32) = (0, 8);
+
+/// `(major, minor)` of `bwrap --version` output (`bubblewrap 0.8.0`).
+fn bwrap_version(text: &str) -> Option<(u32, u32)> {
+    let version = text.split_whitespace().last()?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
 }
 
 /// Plans the enforcement of `policy` in the given mode.
@@ -398,4 +410,19 @@ fn bwrap_launch(
         helper_spec: serde_json::to_vec(&helper)
             .map_err(|e| SpawnError::Setup(format!("failed to encode the helper's plan: {e}")))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bwrap_versions_are_compared_as_numbers() {
+        assert_eq!(bwrap_version("bubblewrap 0.8.0"), Some((0, 8)));
+        assert_eq!(bwrap_version("bubblewrap 0.11.1"), Some((0, 11)));
+        assert!(bwrap_version("bubblewrap 0.11.1") >= Some(MIN_BWRAP));
+        assert!(bwrap_version("bubblewrap 0.6.2") < Some(MIN_BWRAP));
+        assert_eq!(bwrap_version("nonsense"), None);
+        assert!(None < Some(MIN_BWRAP), "an unknown version is not used");
+    }
 }
