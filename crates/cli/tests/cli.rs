@@ -330,6 +330,19 @@ fn bad_options_exit_125() {
     );
     assert_fails(&t, &["run"], "required");
     assert_fails(&t, &["frobnicate"], "unrecognized subcommand");
+    // The bwrap backend's helper entry is not a way in: without the
+    // descriptors bwrap passes, it refuses; with descriptors that hold no
+    // plan, it refuses too, and runs nothing.
+    assert_fails(
+        &t,
+        &["--stockade-bwrap-helper"],
+        "is for stockade's bwrap backend only",
+    );
+    assert_fails(
+        &t,
+        &["--stockade-bwrap-helper", "0", "1"],
+        "the bwrap helper cannot read its plan",
+    );
 }
 
 #[test]
