@@ -458,9 +458,17 @@ impl MountPlan {
             return; // nothing of the host's is shown here (a private tmpfs): nothing to hide
         }
         let dir = entry_is_dir(&path);
+        // Only where this policy makes placeholders (a `none` or `read`
+        // path in a writable directory) can one be left or shared by
+        // another run; elsewhere a path is taken as it is.
+        let may_be_placeholder = || {
+            above == Access::Write
+                && rule.access != Access::Write
+                && crate::placeholders::is_placeholder(&path)
+        };
         match (rule.access, dir) {
             (Access::None, Some(dir)) => {
-                if crate::placeholders::is_placeholder(&path) {
+                if may_be_placeholder() {
                     // A placeholder another (or a killed) run made: share it.
                     self.placeholders.push(Placeholder {
                         path: path.clone(),
@@ -498,7 +506,7 @@ impl MountPlan {
                 });
             }
             (Access::Read | Access::Write, Some(dir)) => {
-                if crate::placeholders::is_placeholder(&path) {
+                if may_be_placeholder() {
                     // Another run's (or a killed run's) placeholder: share it.
                     let name = path
                         .file_name()
