@@ -317,3 +317,61 @@ fn cgroup_hints_name_the_limits_no_cgroup_can_hold() {
     assert!(h.fix.contains("Delegate=yes"), "{}", h.fix);
     assert_style(&[h]);
 }
+
+/// A machine where stockade may not make user namespaces but a working
+/// bwrap may still meets every built-in profile's namespace needs (the
+/// bwrap backend builds them); without bwrap it does not.
+#[test]
+fn a_usable_bwrap_provides_the_namespaces() {
+    use std::collections::BTreeMap;
+    use stockade_policy::{Overrides, Platform, ResolveContext, resolve};
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (ws, home) = (root.join("ws"), root.join("home"));
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let ctx = ResolveContext {
+        platform: Platform::Linux,
+        cwd: ws.clone(),
+        invocation_dir: ws.clone(),
+        home: Some(home),
+        user: "u".into(),
+        uid: Some(1000),
+        hostname: "box".into(),
+        tmp_dir: "/stockade-test-private-tmp".into(),
+        host_tmp: "/stockade-test-private-tmp".into(),
+        roots: vec!["/".into()],
+        env: BTreeMap::new(),
+    };
+    let policy = resolve(None, Some("workspace"), &Overrides::default(), &ctx).unwrap();
+    let userns_needs = |report: &MachineReport| -> Vec<bool> {
+        crate::requirements::needs(&policy, report)
+            .into_iter()
+            .filter(|n| n.mechanism == crate::requirements::Mechanism::UserNamespaces)
+            .map(|n| n.available)
+            .collect()
+    };
+    let mut report = full_report();
+    report.user_namespaces.works = false;
+    assert!(!userns_needs(&report).is_empty());
+    assert!(
+        userns_needs(&report).iter().all(|a| !a),
+        "no namespaces at all"
+    );
+    report.bwrap = Some(BwrapStatus {
+        path: "/usr/bin/bwrap".into(),
+        version: Some("bubblewrap 0.8.0".into()),
+        setuid: false,
+        usable: true,
+        detail: "works".into(),
+    });
+    assert!(
+        userns_needs(&report).iter().all(|a| *a),
+        "bwrap builds them"
+    );
+    report.bwrap.as_mut().unwrap().usable = false;
+    assert!(
+        userns_needs(&report).iter().all(|a| !a),
+        "a broken bwrap does not"
+    );
+}
