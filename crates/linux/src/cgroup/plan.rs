@@ -174,6 +174,8 @@ impl Layout {
         Err(why.join("; "))
     }
 
+    /// This process's own v2 cgroup, else (for root, on a systemd machine
+    /// whose session cgroups hold processes) the hierarchy's root cgroup.
     fn v2_place(
         &self,
         controller: &str,
@@ -183,36 +185,19 @@ impl Layout {
             return Err("no cgroup v2 hierarchy".into());
         };
         let own = join_under(point, root, path);
-        let offered = read_list(&own.join("cgroup.controllers"));
-        if !offered.iter().any(|c| c == controller) {
-            return Err(format!(
-                "cgroup v2 does not offer the {controller} controller at {}",
-                own.display()
-            ));
+        let own_is_root = path.trim_matches('/').is_empty();
+        let mut candidates = vec![(own, own_is_root)];
+        if !own_is_root && root.trim_matches('/').is_empty() {
+            candidates.push((point.clone(), true));
         }
-        if !writable(&own) {
-            return Err(format!("{} is not writable by this user", own.display()));
+        let mut why = Vec::new();
+        for (dir, is_root) in candidates {
+            match v2_candidate(dir, is_root, controller, writable) {
+                Ok(place) => return Ok(place),
+                Err(reason) => why.push(reason),
+            }
         }
-        let enabled = read_list(&own.join("cgroup.subtree_control"));
-        let is_root = path.trim_matches('/').is_empty();
-        match (enabled.iter().any(|c| c == controller), is_root) {
-            (true, _) => Ok(Place {
-                parent: own,
-                v2: true,
-                enable: false,
-            }),
-            // Only the root cgroup may hold processes and enable
-            // controllers for its children at once.
-            (false, true) => Ok(Place {
-                parent: own,
-                v2: true,
-                enable: true,
-            }),
-            (false, false) => Err(format!(
-                "{controller} is not enabled for children of {} (a cgroup holding this process cannot enable it)",
-                own.display()
-            )),
-        }
+        Err(why.join("; "))
     }
 
     fn v1_place(
@@ -243,6 +228,44 @@ impl Layout {
             v2: false,
             enable: false,
         })
+    }
+}
+
+/// Whether a run's cgroup for `controller` can be made in the v2 cgroup
+/// `dir` (`is_root`: the hierarchy's root, which may hold processes and
+/// enable controllers for its children at once).
+fn v2_candidate(
+    dir: PathBuf,
+    is_root: bool,
+    controller: &str,
+    writable: &dyn Fn(&Path) -> bool,
+) -> Result<Place, String> {
+    let offered = read_list(&dir.join("cgroup.controllers"));
+    if !offered.iter().any(|c| c == controller) {
+        return Err(format!(
+            "cgroup v2 does not offer the {controller} controller at {}",
+            dir.display()
+        ));
+    }
+    if !writable(&dir) {
+        return Err(format!("{} is not writable by this user", dir.display()));
+    }
+    let enabled = read_list(&dir.join("cgroup.subtree_control"));
+    match (enabled.iter().any(|c| c == controller), is_root) {
+        (true, _) => Ok(Place {
+            parent: dir,
+            v2: true,
+            enable: false,
+        }),
+        (false, true) => Ok(Place {
+            parent: dir,
+            v2: true,
+            enable: true,
+        }),
+        (false, false) => Err(format!(
+            "{controller} is not enabled for children of {} (a cgroup holding this process cannot enable it)",
+            dir.display()
+        )),
     }
 }
 

@@ -80,3 +80,51 @@ fn cgroup_paths_are_taken_relative_to_the_mount_root() {
     assert_eq!(join_under(point, "/", "/a/b"), point.join("a/b"));
     assert_eq!(join_under(point, "/", "/"), point);
 }
+
+/// A fake cgroup v2 tree: the root offers and enables both controllers,
+/// this process sits in a session scope (which holds it, so it cannot
+/// enable them for children).
+fn fake_v2() -> (tempfile::TempDir, PathBuf, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let point = std::fs::canonicalize(dir.path()).unwrap();
+    let scope = point.join("user.slice/session-1.scope");
+    std::fs::create_dir_all(&scope).unwrap();
+    std::fs::write(point.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+    std::fs::write(point.join("cgroup.subtree_control"), "memory pids\n").unwrap();
+    std::fs::write(scope.join("cgroup.controllers"), "memory pids\n").unwrap();
+    std::fs::write(scope.join("cgroup.subtree_control"), "\n").unwrap();
+    let mountinfo = format!("41 31 0:38 / {} rw - cgroup2 cgroup2 rw\n", point.display());
+    (
+        dir,
+        point,
+        mountinfo,
+        "0::/user.slice/session-1.scope\n".into(),
+    )
+}
+
+#[test]
+fn v2_falls_back_to_the_root_cgroup_when_its_own_cannot_have_children() {
+    let (_dir, point, mountinfo, cgroup) = fake_v2();
+    let layout = Layout::parse(&mountinfo, &cgroup);
+    let (plan, unavailable) = plan_with(&layout, Some(10), Some(1 << 30), &yes);
+    assert!(unavailable.is_empty(), "{unavailable:?}");
+    assert_eq!(plan.dirs.len(), 1, "one v2 cgroup holds both limits");
+    let dir = &plan.dirs[0];
+    assert_eq!(dir.parent, point);
+    assert!(dir.v2 && dir.enable.is_empty(), "{dir:?}");
+    assert_eq!(dir.settings[0], ("pids.max", "11".to_string()));
+    assert_eq!(dir.settings[1], ("memory.max", "1073741824".to_string()));
+    // Only the root is writable by root; an ordinary user gets neither.
+    let scope = point.join("user.slice/session-1.scope");
+    let (_, unavailable) = plan_with(&layout, Some(10), None, &|d: &Path| d == scope);
+    assert!(
+        unavailable[0]
+            .reason
+            .contains("not enabled for children of")
+            && unavailable[0]
+                .reason
+                .contains("is not writable by this user"),
+        "{}",
+        unavailable[0].reason
+    );
+}

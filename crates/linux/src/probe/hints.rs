@@ -193,9 +193,10 @@ impl MachineReport {
                 "no cgroup can hold {} here",
                 cgroup.limits_unavailable.join(", ")
             ),
-            "run as root or in a delegated cgroup v2 subtree (systemd-run --user --scope -p \
-             Delegate=yes); until then a policy that sets max_processes or max_memory is refused \
-             unless run with --allow-weaker limits (rlimits, per process)",
+            "run as root (the run's cgroup then goes in a cgroup v1 hierarchy or the cgroup v2 \
+             root), or from a cgroup v2 cgroup delegated to this user whose subtree_control \
+             already enables pids and memory; otherwise a policy that sets max_processes or \
+             max_memory is refused unless run with --allow-weaker limits (rlimits, per process)",
         ));
     }
 }

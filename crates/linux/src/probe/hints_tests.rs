@@ -314,7 +314,7 @@ fn cgroup_hints_name_the_limits_no_cgroup_can_hold() {
     let h = only_hint(&report);
     assert!(h.problem.contains("limits.max_processes"), "{}", h.problem);
     assert!(h.fix.contains("--allow-weaker limits"), "{}", h.fix);
-    assert!(h.fix.contains("Delegate=yes"), "{}", h.fix);
+    assert!(h.fix.contains("run as root"), "{}", h.fix);
     assert_style(&[h]);
 }
 
