@@ -56,6 +56,21 @@ extends = "workspace"
         Access::None,
         "sensitive"
     );
+    // A caller's spelling that is not canonical finds the same rules: a
+    // trailing slash, `.` parts, repeated separators.
+    let secret = ws.join("docs/drafts/secret");
+    for spelling in [
+        format!("{}/", secret.display()),
+        format!("{}/./k", secret.display()),
+        format!("{}//k", secret.display()),
+    ] {
+        assert_eq!(access(&p, Path::new(&spelling)), Access::None, "{spelling}");
+    }
+    assert_eq!(
+        p.rules_at(Path::new(&format!("{}/", secret.display())))
+            .len(),
+        1
+    );
     // The rule that decided is reported with its file and line.
     match p.access(&ws.join("docs/a.md")).by {
         DecidedBy::Rule(rule) => {
