@@ -100,11 +100,6 @@ impl<V> PathMap<V> {
         self.0.iter_mut().map(|(k, v)| (Path::new(k), v))
     }
 
-    /// The entries, in no particular order.
-    pub fn into_entries(self) -> impl Iterator<Item = (PathBuf, V)> {
-        self.0.into_iter().map(|(k, v)| (PathBuf::from(k), v))
-    }
-
     /// The values, in no particular order.
     pub fn into_values(self) -> impl Iterator<Item = V> {
         self.0.into_values()

@@ -40,7 +40,7 @@ mod sections;
 mod special;
 
 pub use builtin::{BUILTIN_PROFILES, BUILTIN_TOML, DEFAULT_PROFILE};
-pub use canonical::{Ancestors, ancestors, ancestors_with_depth, cmp_paths, depth, parent};
+pub use canonical::{Ancestors, ancestors, cmp_paths, parent};
 pub use context::{Platform, ResolveContext};
 pub use discover::{POLICY_FILE_NAME, PolicyLocation, discover, user_config_path};
 pub use fasthash::{PathMap, PathSet};

@@ -278,7 +278,7 @@ pub(crate) fn decide<'a>(
     rules_at: impl Fn(&Path) -> &'a [FsRule],
     globs: &'a [GlobRule],
 ) -> Decision<'a> {
-    use crate::canonical::trusted_ancestors_with_depth as ancestors_with_depth;
+    use crate::canonical::ancestors_with_depth;
     let best = ancestors_with_depth(path).find_map(|(at, depth)| {
         let strongest = rules_at(at).iter().max_by_key(|r| r.access.tie_strength());
         strongest.map(|rule| (rule, depth))
