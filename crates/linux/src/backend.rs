@@ -398,10 +398,7 @@ fn bwrap_launch(
         .iter()
         .map(std::os::fd::AsRawFd::as_raw_fd)
         .collect();
-    let helper = crate::bwrap::helper::HelperSpec::from_spec(
-        spec,
-        spec.seccomp.as_ref().map(|_| plan.seccomp.sockets),
-    );
+    let helper = crate::bwrap::helper::HelperSpec::from_spec(spec);
     Ok(crate::spawn::BwrapLaunch {
         bwrap: bwrap.to_path_buf(),
         namespace_args,

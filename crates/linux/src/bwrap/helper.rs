@@ -10,7 +10,7 @@
 
 use crate::landlock::{FS_RIGHTS, LandlockPlan, PathRule, handled_fs};
 use crate::mounts::MountPlan;
-use crate::seccomp::{SeccompOptions, SocketPolicy};
+use crate::seccomp::CompiledFilter;
 use crate::spawn::{HELPER_FLAG, Spec};
 use serde::{Deserialize, Serialize};
 use std::ffi::CString;
@@ -27,8 +27,9 @@ pub struct HelperSpec {
     pub landlock_rules: Vec<(PathBuf, Vec<String>)>,
     pub scope_abstract_unix_socket: bool,
     pub scope_signal: bool,
-    /// The seccomp filter's socket policy; `None` when the filter was waived.
-    pub seccomp: Option<SocketPolicy>,
+    /// The compiled seccomp program (`(code, jt, jf, k)`); `None` when the
+    /// filter was waived.
+    pub seccomp: Option<Vec<(u16, u8, u8, u32)>>,
     pub argv: Vec<Vec<u8>>,
     pub env: Vec<Vec<u8>>,
     pub search_path: Vec<PathBuf>,
@@ -41,7 +42,7 @@ pub struct HelperSpec {
 
 impl HelperSpec {
     /// The instructions for running `spec` (a native spec) under bwrap.
-    pub fn from_spec(spec: &Spec, seccomp: Option<SocketPolicy>) -> HelperSpec {
+    pub fn from_spec(spec: &Spec) -> HelperSpec {
         HelperSpec {
             landlock_abi: spec.landlock.abi,
             landlock_rules: spec
@@ -57,7 +58,7 @@ impl HelperSpec {
                 .collect(),
             scope_abstract_unix_socket: spec.landlock.scope_abstract_unix_socket,
             scope_signal: spec.landlock.scope_signal,
-            seccomp,
+            seccomp: spec.seccomp.as_ref().map(CompiledFilter::instructions),
             argv: spec.argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
             env: spec.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
             search_path: spec.search_path.clone(),
@@ -90,13 +91,10 @@ impl HelperSpec {
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let seccomp = match self.seccomp {
-            Some(sockets) => Some(
-                crate::seccomp::compile(&crate::seccomp::rules(&SeccompOptions { sockets }))
-                    .map_err(|e| e.to_string())?,
-            ),
-            None => None,
-        };
+        let seccomp = self
+            .seccomp
+            .as_deref()
+            .map(CompiledFilter::from_instructions);
         let cstrings = |items: Vec<Vec<u8>>| -> Result<Vec<CString>, String> {
             items
                 .into_iter()

@@ -110,7 +110,7 @@ pub struct SeccompOptions {
 /// and `ip` use it, and in an empty network namespace it sees only that
 /// namespace's loopback. The families [`SocketPolicy::Any`] still refuses
 /// are listed in `deny_list.rs`, each with its reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SocketPolicy {
     /// Network `off`: only `AF_UNIX`; every other family gets `EAFNOSUPPORT`.
@@ -200,6 +200,25 @@ impl CompiledFilter {
     /// [`compile`] returned).
     pub fn is_empty(&self) -> bool {
         self.program.is_empty()
+    }
+
+    /// The instructions as `(code, jt, jf, k)`: the filter as data, for the
+    /// bwrap backend's helper, which installs exactly this program.
+    pub fn instructions(&self) -> Vec<(u16, u8, u8, u32)> {
+        self.program
+            .iter()
+            .map(|i| (i.code, i.jt, i.jf, i.k))
+            .collect()
+    }
+
+    /// The filter [`CompiledFilter::instructions`] gave.
+    pub fn from_instructions(instructions: &[(u16, u8, u8, u32)]) -> CompiledFilter {
+        CompiledFilter {
+            program: instructions
+                .iter()
+                .map(|&(code, jt, jf, k)| libc::sock_filter { code, jt, jf, k })
+                .collect(),
+        }
     }
 }
 

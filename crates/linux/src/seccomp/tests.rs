@@ -743,3 +743,19 @@ fn the_assembler_emits_only_what_the_interpreter_knows() {
     assert!(std::panic::catch_unwind(|| super::interpreter::validate(&unknown)).is_err());
     let _ = bpf::assemble(native(), &[]).expect("an empty rule list compiles");
 }
+
+/// The bwrap helper installs the program stockade compiled: handed over as
+/// instructions, it comes back instruction for instruction.
+#[test]
+fn a_filter_survives_the_trip_to_the_bwrap_helper() {
+    let filter = compile(&rules(&options(SocketPolicy::UnixOnly))).unwrap();
+    let words = filter.instructions();
+    assert_eq!(words.len(), filter.len());
+    let back = CompiledFilter::from_instructions(&words);
+    assert_eq!(back.instructions(), words);
+    let inet = [libc::AF_INET as u64, 0, 0, 0, 0, 0];
+    assert_eq!(
+        verdict(&back.program, "socket", inet),
+        verdict(&filter.program, "socket", inet)
+    );
+}
