@@ -98,8 +98,7 @@ pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
         None if forced(FORCE_BWRAP) => plan_mode(
             policy,
             Mode::Bwrap {
-                bwrap: crate::probe::probe_bwrap()
-                    .map_or_else(|| PathBuf::from("bwrap"), |b| PathBuf::from(b.path)),
+                bwrap: crate::probe::find_bwrap().unwrap_or_else(|| PathBuf::from("bwrap")),
                 reason: format!("{FORCE_BWRAP}=1"),
             },
         ),
@@ -108,27 +107,15 @@ pub fn plan(policy: &ResolvedPolicy) -> LinuxPlan {
 }
 
 /// The mode where stockade may not create user namespaces (`reason`): a
-/// working system bwrap builds them, else Landlock-only mode.
+/// system bwrap builds them, else Landlock-only mode. On the run's
+/// start-up path, so bwrap is only looked up, not tried: one that cannot
+/// build the sandbox (too old, or itself restricted) fails the run with
+/// its own message (exit 125), and `stockade check` says why.
 pub fn restricted_mode(reason: String) -> Mode {
-    let usable = crate::probe::probe_bwrap()
-        .filter(|b| b.usable && b.version.as_deref().and_then(bwrap_version) >= Some(MIN_BWRAP));
-    match usable {
-        Some(bwrap) => Mode::Bwrap {
-            bwrap: PathBuf::from(bwrap.path),
-            reason,
-        },
+    match crate::probe::find_bwrap() {
+        Some(bwrap) => Mode::Bwrap { bwrap, reason },
         None => Mode::LandlockOnly { reason },
     }
-}
-
-/// The oldest bwrap the backend uses: `--disable-userns` came in 0.8.
-const MIN_BWRAP: (u32, u32) = (0, 8);
-
-/// `(major, minor)` of `bwrap --version` output (`bubblewrap 0.8.0`).
-fn bwrap_version(text: &str) -> Option<(u32, u32)> {
-    let version = text.split_whitespace().last()?;
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??))
 }
 
 /// Plans the enforcement of `policy` in the given mode.
@@ -407,19 +394,4 @@ fn bwrap_launch(
         helper_spec: serde_json::to_vec(&helper)
             .map_err(|e| SpawnError::Setup(format!("failed to encode the helper's plan: {e}")))?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bwrap_versions_are_compared_as_numbers() {
-        assert_eq!(bwrap_version("bubblewrap 0.8.0"), Some((0, 8)));
-        assert_eq!(bwrap_version("bubblewrap 0.11.1"), Some((0, 11)));
-        assert!(bwrap_version("bubblewrap 0.11.1") >= Some(MIN_BWRAP));
-        assert!(bwrap_version("bubblewrap 0.6.2") < Some(MIN_BWRAP));
-        assert_eq!(bwrap_version("nonsense"), None);
-        assert!(None < Some(MIN_BWRAP), "an unknown version is not used");
-    }
 }

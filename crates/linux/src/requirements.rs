@@ -33,7 +33,8 @@ pub struct Need {
 /// The needs of `policy` on a machine described by `machine`.
 pub fn needs(policy: &ResolvedPolicy, machine: &MachineReport) -> Vec<Need> {
     // Namespaces from stockade itself, or from a working system bwrap.
-    let userns = machine.user_namespaces.works || machine.bwrap.as_ref().is_some_and(|b| b.usable);
+    let userns = machine.user_namespaces.works
+        || machine.bwrap.as_ref().is_some_and(|b| b.builds_sandboxes());
     let landlock = machine.landlock.abi.is_some_and(|abi| abi >= 1);
     let seccomp = machine.seccomp.available;
     let mut out = vec![Need {

@@ -34,9 +34,31 @@ pub struct BwrapStatus {
     pub detail: String,
 }
 
+/// The oldest bwrap the backend uses: `--disable-userns` came in 0.8.
+pub const MIN_BWRAP_VERSION: (u32, u32) = (0, 8);
+
+impl BwrapStatus {
+    /// It works here and is new enough for stockade's bwrap backend.
+    pub fn builds_sandboxes(&self) -> bool {
+        self.usable && self.version.as_deref().and_then(version_of) >= Some(MIN_BWRAP_VERSION)
+    }
+}
+
+/// `(major, minor)` of `bwrap --version` output (`bubblewrap 0.8.0`).
+fn version_of(text: &str) -> Option<(u32, u32)> {
+    let version = text.split_whitespace().last()?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// `bwrap` on `PATH`, without running it (for the run's start-up path).
+pub fn find_bwrap() -> Option<PathBuf> {
+    find_in_path("bwrap", &std::env::var_os("PATH")?)
+}
+
 /// Finds `bwrap` on `PATH` and tries it; `None` when there is none.
 pub fn probe_bwrap() -> Option<BwrapStatus> {
-    let path = find_in_path("bwrap", &std::env::var_os("PATH")?)?;
+    let path = find_bwrap()?;
     let setuid = std::fs::metadata(&path)
         .map(|m| m.permissions().mode() & S_ISUID != 0)
         .unwrap_or(false);
@@ -143,6 +165,28 @@ fn run(cmd: &mut Command) -> Result<Finished, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bwrap_versions_are_compared_as_numbers() {
+        assert_eq!(version_of("bubblewrap 0.8.0"), Some((0, 8)));
+        assert_eq!(version_of("bubblewrap 0.11.1"), Some((0, 11)));
+        assert!(version_of("bubblewrap 0.11.1") >= Some(MIN_BWRAP_VERSION));
+        assert!(version_of("bubblewrap 0.6.2") < Some(MIN_BWRAP_VERSION));
+        assert_eq!(version_of("nonsense"), None);
+        let status = |version: &str| BwrapStatus {
+            path: "/usr/bin/bwrap".into(),
+            version: Some(version.into()),
+            setuid: false,
+            usable: true,
+            detail: String::new(),
+        };
+        assert!(status("bubblewrap 0.8.0").builds_sandboxes());
+        assert!(!status("bubblewrap 0.6.2").builds_sandboxes());
+        assert!(
+            !status("nonsense").builds_sandboxes(),
+            "an unknown version is not used"
+        );
+    }
 
     #[test]
     fn find_in_path_skips_relative_and_missing_dirs() {

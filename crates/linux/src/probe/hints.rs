@@ -178,6 +178,19 @@ impl MachineReport {
                     fix,
                 });
             }
+            Some(bwrap) if !bwrap.builds_sandboxes() && !self.user_namespaces.works => {
+                let (major, minor) = super::MIN_BWRAP_VERSION;
+                hints.push(hint(
+                    "bwrap",
+                    format!(
+                        "{} is {}, older than {major}.{minor}: stockade's bwrap backend needs \
+                         --disable-userns",
+                        bwrap.path,
+                        bwrap.version.as_deref().unwrap_or("of an unknown version")
+                    ),
+                    &format!("install bubblewrap {major}.{minor} or later"),
+                ));
+            }
             _ => {}
         }
     }

@@ -375,3 +375,35 @@ fn a_usable_bwrap_provides_the_namespaces() {
         "a broken bwrap does not"
     );
 }
+
+/// Where stockade may not make user namespaces, a working bwrap older than
+/// the backend needs gets its own hint; with namespaces it is not needed.
+#[test]
+fn an_old_bwrap_is_named_where_it_would_be_used() {
+    let mut report = full_report();
+    report.bwrap = Some(BwrapStatus {
+        path: "/usr/bin/bwrap".into(),
+        version: Some("bubblewrap 0.6.2".into()),
+        setuid: false,
+        usable: true,
+        detail: "bwrap --unshare-user works".into(),
+    });
+    assert!(
+        report.hints().is_empty(),
+        "namespaces work: bwrap is not used"
+    );
+    report.user_namespaces.works = false;
+    let bwrap_hints: Vec<Hint> = report
+        .hints()
+        .into_iter()
+        .filter(|h| h.mechanism == "bwrap")
+        .collect();
+    assert_eq!(bwrap_hints.len(), 1, "{bwrap_hints:#?}");
+    assert!(
+        bwrap_hints[0].problem.contains("older than 0.8"),
+        "{}",
+        bwrap_hints[0].problem
+    );
+    assert!(bwrap_hints[0].fix.contains("0.8 or later"));
+    assert_style(&bwrap_hints);
+}

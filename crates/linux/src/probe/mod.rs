@@ -16,7 +16,7 @@ mod userns;
 
 use serde::Serialize;
 
-pub use bwrap::{BwrapStatus, probe_bwrap};
+pub use bwrap::{BwrapStatus, MIN_BWRAP_VERSION, find_bwrap, probe_bwrap};
 pub use cgroup::{
     CgroupStatus, cgroup2_mount_point, parse_controllers, parse_proc_cgroup, probe_cgroup,
     unescape_mountinfo,
