@@ -348,14 +348,21 @@ fn facts(m: &MachineReport) -> Vec<Fact> {
             detail: "no bwrap on PATH (optional)".into(),
         },
     });
+    // What matters is whether the limits can be held (by v2 or v1), not
+    // v2 delegation on its own.
+    let limits = &m.cgroup.limits_unavailable;
     facts.push(Fact {
         mechanism: "cgroup".into(),
-        status: if m.cgroup.delegated {
+        status: if limits.is_empty() {
             FactStatus::Ok
         } else {
             FactStatus::Info
         },
-        detail: m.cgroup.detail.clone(),
+        detail: if limits.is_empty() {
+            "max_processes and max_memory are held by a cgroup made for each run".to_owned()
+        } else {
+            format!("no cgroup can hold {}", limits.join(", "))
+        },
     });
     facts
 }
