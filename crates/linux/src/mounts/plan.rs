@@ -134,24 +134,20 @@ const FILE_PLACEHOLDERS: &[(&str, &str)] = &[
 /// Computes the mount tree. Looks at the file system (what exists, what is
 /// a directory, the entries of shadowed directories) but changes nothing.
 pub fn plan(policy: &ResolvedPolicy) -> MountPlan {
-    IS_DIR.with(|c| c.borrow_mut().clear());
-    BACKED.with(|c| c.borrow_mut().clear());
-    INHERITED.with(|c| c.borrow_mut().clear());
     // What resolution found (missing, or what it is) needs no second look.
-    IS_DIR.with(|c| {
-        let mut cache = c.borrow_mut();
-        for rule in policy
-            .rules
-            .iter()
-            .filter(|r| r.kind != RuleKind::PrivateTmp)
-        {
-            cache.insert(rule.path.clone(), rule.exists.then_some(rule.dir));
-        }
-    });
+    let mut answers = Answers::default();
+    for rule in policy
+        .rules
+        .iter()
+        .filter(|r| r.kind != RuleKind::PrivateTmp)
+    {
+        answers
+            .is_dir
+            .insert(rule.path.clone(), rule.exists.then_some(rule.dir));
+    }
+    ANSWERS.with(|a| *a.borrow_mut() = answers);
     let plan = plan_uncached(policy);
-    IS_DIR.with(|c| c.borrow_mut().clear());
-    BACKED.with(|c| c.borrow_mut().clear());
-    INHERITED.with(|c| c.borrow_mut().clear());
+    ANSWERS.with(|a| *a.borrow_mut() = Answers::default());
     plan
 }
 
@@ -224,12 +220,11 @@ fn inherited(policy: &ResolvedPolicy, path: &Path) -> Access {
     let Some(parent) = parent(path) else {
         return Access::None;
     };
-    if let Some(hit) = INHERITED.with(|c| c.borrow().get(parent).copied()) {
-        return hit;
-    }
-    let access = policy.access(parent).access;
-    INHERITED.with(|c| c.borrow_mut().insert(parent.to_path_buf(), access));
-    access
+    memo(
+        |a| &mut a.inherited,
+        parent,
+        || policy.access(parent).access,
+    )
 }
 
 /// How a blocker names a rule: `read /ws/.git`.
@@ -253,46 +248,65 @@ fn reopened_below(policy: &ResolvedPolicy, path: &Path) -> bool {
 /// tmpfs), so `path` needs its own bind to show the host's files.
 fn host_backed(policy: &ResolvedPolicy, path: &Path) -> Option<Access> {
     let parent = parent(path)?;
-    if let Some(hit) = BACKED.with(|c| c.borrow().get(parent).copied()) {
-        return hit;
-    }
-    let here = policy.rules_at(parent);
-    let answer = if here.iter().any(|r| r.kind == RuleKind::PrivateTmp) {
-        None
-    } else if let Some(strongest) = here.iter().max_by_key(|r| r.access.tie_strength()) {
-        Some(strongest.access)
-    } else {
-        host_backed(policy, parent)
-    };
-    BACKED.with(|c| c.borrow_mut().insert(parent.to_path_buf(), answer));
-    answer
+    memo(
+        |a| &mut a.backed,
+        parent,
+        || {
+            let here = policy.rules_at(parent);
+            if here.iter().any(|r| r.kind == RuleKind::PrivateTmp) {
+                None
+            } else if let Some(strongest) = here.iter().max_by_key(|r| r.access.tie_strength()) {
+                Some(strongest.access)
+            } else {
+                host_backed(policy, parent)
+            }
+        },
+    )
+}
+
+/// File-system and policy answers for one `plan` call: rules share their
+/// parents and ancestors.
+#[derive(Default)]
+struct Answers {
+    /// `lstat`: a directory or not (`None`: it does not exist).
+    is_dir: PathMap<Option<bool>>,
+    /// [`host_backed`], by parent.
+    backed: PathMap<Option<Access>>,
+    /// [`inherited`], by parent.
+    inherited: PathMap<Access>,
 }
 
 thread_local! {
-    /// `host_backed` answers (by parent) for one `plan` call.
-    static BACKED: std::cell::RefCell<PathMap<Option<Access>>> =
-        std::cell::RefCell::new(PathMap::default());
-    /// `inherited` answers (by parent) for one `plan` call.
-    static INHERITED: std::cell::RefCell<PathMap<Access>> =
-        std::cell::RefCell::new(PathMap::default());
-    /// `lstat` answers for one `plan` call: rules share their ancestors.
-    static IS_DIR: std::cell::RefCell<PathMap<Option<bool>>> =
-        std::cell::RefCell::new(PathMap::default());
+    static ANSWERS: std::cell::RefCell<Answers> = std::cell::RefCell::default();
 }
 
-/// Whether `path` is a directory (`None`: it does not exist), cached for
-/// the current `plan` call.
+/// The answer for `key` in the map `which` selects, computed once. No
+/// borrow is held while `compute` runs (it may ask again, recursively).
+fn memo<V: Copy>(
+    which: fn(&mut Answers) -> &mut PathMap<V>,
+    key: &Path,
+    compute: impl FnOnce() -> V,
+) -> V {
+    if let Some(hit) = ANSWERS.with(|a| which(&mut a.borrow_mut()).get(key).copied()) {
+        return hit;
+    }
+    let answer = compute();
+    ANSWERS.with(|a| which(&mut a.borrow_mut()).insert(key.to_path_buf(), answer));
+    answer
+}
+
 fn is_symlink(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
+/// Whether `path` is a directory (`None`: it does not exist), asked once
+/// per `plan` call.
 fn entry_is_dir(path: &Path) -> Option<bool> {
-    if let Some(hit) = IS_DIR.with(|c| c.borrow().get(path).copied()) {
-        return hit;
-    }
-    let answer = std::fs::symlink_metadata(path).ok().map(|m| m.is_dir());
-    IS_DIR.with(|c| c.borrow_mut().insert(path.to_path_buf(), answer));
-    answer
+    memo(
+        |a| &mut a.is_dir,
+        path,
+        || std::fs::symlink_metadata(path).ok().map(|m| m.is_dir()),
+    )
 }
 
 /// Read-only directories that need a snapshot: parents of rules naming a
