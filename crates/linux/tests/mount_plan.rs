@@ -112,6 +112,20 @@ fn workspace_is_a_read_only_root_with_a_writable_workspace() {
         |op| matches!(op, MountOp::Tmpfs { path, writable: true, .. } if path == Path::new("/stockade-test-private-tmp"))
     ));
     assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    // `/dev/shm` is hidden by the minimal `/dev` that replaces the host's:
+    // nothing is mounted beneath a tree that is replaced whole.
+    let beneath_replaced = binds(&p)
+        .into_iter()
+        .map(|(path, _)| path)
+        .chain(hidden(&p))
+        .chain(shadows(&p))
+        .filter(|path| {
+            ["/dev", "/proc", "/sys"]
+                .iter()
+                .any(|top| path.starts_with(top))
+        })
+        .collect::<Vec<_>>();
+    assert!(beneath_replaced.is_empty(), "{beneath_replaced:?}");
 }
 
 #[test]

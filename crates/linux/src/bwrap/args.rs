@@ -128,13 +128,7 @@ pub fn mount_args(plan: &MountPlan, data_fds: &[i32]) -> Vec<OsString> {
             MountOp::Sys => push(args, &[&"--ro-bind", &"/sys", &"/sys"]),
         }
     }
-    // A path a later `/dev`, `/proc` or `/sys` replaced is gone.
-    let replaced = |path: &Path| {
-        ["/dev", "/proc", "/sys"]
-            .iter()
-            .any(|top| path != Path::new("/") && path.starts_with(top))
-    };
-    for path in read_only_last.into_iter().filter(|p| !replaced(p)) {
+    for path in read_only_last {
         args.push("--remount-ro".into());
         args.push(path.as_os_str().to_os_string());
     }

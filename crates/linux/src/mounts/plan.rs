@@ -166,12 +166,26 @@ fn plan_uncached(policy: &ResolvedPolicy) -> MountPlan {
         _ => MountOp::RootTmpfs,
     });
     let shadows = shadow_dirs(policy);
+    // `/proc`, `/dev` and (with the root bound) `/sys` are replaced whole
+    // below: a rule beneath them would only be mounted and covered.
+    let own_sys =
+        policy.network.mode != NetworkMode::Full && matches!(plan.ops[0], MountOp::RootBind { .. });
+    let replaced = |path: &Path| {
+        path.starts_with("/proc")
+            || path.starts_with("/dev")
+            || (own_sys && path.starts_with("/sys"))
+    };
     let mut steps: Vec<Step<'_>> = policy
         .rules
         .iter()
-        .filter(|r| r.path != Path::new("/"))
+        .filter(|r| r.path != Path::new("/") && !replaced(&r.path))
         .map(Step::Rule)
-        .chain(shadows.iter().map(|(dir, why)| Step::Shadow(dir, why)))
+        .chain(
+            shadows
+                .iter()
+                .filter(|(dir, _)| !replaced(dir))
+                .map(|(dir, why)| Step::Shadow(dir, why)),
+        )
         .collect();
     // Parents before children; a shadow before the rules beneath it.
     steps.sort_by(|a, b| cmp_paths(a.path(), b.path()).then(a.order().cmp(&b.order())));
@@ -183,7 +197,7 @@ fn plan_uncached(policy: &ResolvedPolicy) -> MountPlan {
     }
     plan.ops.push(MountOp::Proc);
     plan.ops.push(MountOp::Dev);
-    if policy.network.mode != NetworkMode::Full && matches!(plan.ops[0], MountOp::RootBind { .. }) {
+    if own_sys {
         // The host's sysfs shows the host's network devices; the sandbox's
         // own shows those of its network namespace.
         plan.ops.push(MountOp::Sys);
