@@ -6,7 +6,7 @@ use crate::cgroup::CgroupPlan;
 use crate::landlock::LandlockPlan;
 use crate::mounts::{Blocker, MountPlan};
 use crate::seccomp::{SeccompOptions, SocketPolicy, SyscallRule};
-use crate::spawn::{Outcome, SpawnError, Spec};
+use crate::spawn::{Finished, SpawnError, Spec};
 
 /// Whether a spawn error means user namespaces are not available here.
 pub fn namespaces_refused(error: &SpawnError) -> bool {
@@ -35,6 +35,9 @@ pub struct LinuxPlan {
     pub network_namespace: bool,
     /// Its loopback is up (`allow_local_binding`).
     pub loopback_up: bool,
+    /// Host unix sockets the supervisor lets the command reach (when it
+    /// supervises `connect`: see `seccomp.supervise_connect`).
+    pub unix_sockets: Vec<PathBuf>,
     /// The cgroups that hold `max_processes` and `max_memory`.
     pub cgroups: CgroupPlan,
     /// What stops the run, each with the `--allow-weaker` name that waives it.
@@ -163,14 +166,23 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         (_, true) => SocketPolicy::UnixAndInet,
         (_, false) => SocketPolicy::UnixOnly,
     };
+    let confined = network.mode != NetworkMode::Full;
     if matches!(mode, Mode::LandlockOnly { .. }) {
         let seccomp = SeccompOptions {
-            sockets: if network.mode == NetworkMode::Full {
-                SocketPolicy::Any
-            } else {
+            sockets: if confined {
                 SocketPolicy::UnixOnly
+            } else {
+                SocketPolicy::Any
             },
+            supervise_connect: false,
         };
+        if confined {
+            blockers.push(Blocker {
+                rule: "network.unix_sockets".into(),
+                reason: "without a sandbox init nothing can check connect(), so the host's unix sockets (docker.sock, an ssh-agent) stay reachable wherever the policy leaves their files readable".into(),
+                weaker: crate::landlock_only::WEAKER,
+            });
+        }
         if network.mode != NetworkMode::Full && network.allow_local_binding {
             blockers.push(Blocker {
                 rule: "allow_local_binding".into(),
@@ -189,11 +201,15 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
             seccomp_available: seccomp_ok,
             network_namespace: false,
             loopback_up: false,
+            unix_sockets: Vec::new(),
             cgroups,
             blockers,
         };
     }
-    let seccomp = SeccompOptions { sockets };
+    let seccomp = SeccompOptions {
+        sockets,
+        supervise_connect: confined,
+    };
     let mounts = crate::mounts::plan(policy);
     blockers.extend(mounts.blockers.iter().cloned());
     LinuxPlan {
@@ -202,8 +218,12 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         seccomp_rules: crate::seccomp::rules(&seccomp),
         seccomp,
         seccomp_available: seccomp_ok,
-        network_namespace: network.mode != NetworkMode::Full,
-        loopback_up: network.mode != NetworkMode::Full && network.allow_local_binding,
+        network_namespace: confined,
+        loopback_up: confined && network.allow_local_binding,
+        unix_sockets: match confined {
+            true => network.unix_sockets.clone(),
+            false => Vec::new(),
+        },
         mounts,
         cgroups,
         blockers,
@@ -237,7 +257,7 @@ pub struct RunRequest {
 ///
 /// Everything the plan lists is applied or the run fails before the
 /// command starts; see `spawn` for the process structure and lifetime.
-pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError> {
+pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Finished, SpawnError> {
     let cstring = |s: &[u8]| {
         CString::new(s)
             .map_err(|_| SpawnError::Setup("an argument or variable holds a NUL byte".into()))
@@ -308,6 +328,7 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
         // SAFETY: as above.
         gid: unsafe { libc::getgid() },
         namespaces: !matches!(plan.mode, Mode::LandlockOnly { .. }),
+        unix_sockets: plan.unix_sockets.clone(),
     };
     if !spec.namespaces {
         let result = run_plain(spec, request);
@@ -330,7 +351,7 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Outcome, SpawnError
 /// Landlock-only: the command gets a per-run temporary directory (granted
 /// writable, exported as `TMPDIR`, removed afterwards) instead of a
 /// private `/tmp`.
-fn run_plain(mut spec: Spec, request: &RunRequest) -> Result<Outcome, SpawnError> {
+fn run_plain(mut spec: Spec, request: &RunRequest) -> Result<Finished, SpawnError> {
     // mkdtemp(3) replaces the template's six trailing 'X's.
     let mut template = format!("/tmp/stockade-run-{}\0", "X".repeat(6)).into_bytes();
     // SAFETY: template is a writable NUL-terminated buffer ending in the

@@ -8,6 +8,8 @@
 //! * `landlock`, `seccomp` — the two kernel filters, as data plus apply;
 //! * `landlock_only` — the mode for machines without user namespaces;
 //! * `spawn` — namespaces, the sandbox's init, the command's process;
+//! * `supervisor` — the init's answers to the calls seccomp holds for it
+//!   (`connect`: host unix sockets);
 //! * `probe`, `requirements` — what the kernel offers, for `stockade check`.
 #![cfg(target_os = "linux")]
 
@@ -22,5 +24,6 @@ pub mod probe;
 pub mod requirements;
 pub mod seccomp;
 pub mod spawn;
+pub mod supervisor;
 mod sys;
 pub mod why;

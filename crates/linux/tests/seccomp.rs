@@ -37,6 +37,7 @@ const OK: Exit = Exit::Code(0);
 const EPERM: Exit = Exit::Code(libc::EPERM);
 const ENOSYS: Exit = Exit::Code(libc::ENOSYS);
 const EAFNOSUPPORT: Exit = Exit::Code(libc::EAFNOSUPPORT);
+const EACCES: Exit = Exit::Code(libc::EACCES);
 
 /// Exit codes at or above this mean `install` failed with `code - 200`.
 const INSTALL_FAILED: i32 = 200;
@@ -81,7 +82,11 @@ fn seccomp_available() -> bool {
 }
 
 fn filter(sockets: SocketPolicy) -> CompiledFilter {
-    compile(&rules(&SeccompOptions { sockets })).expect("the built-in rules compile")
+    let options = SeccompOptions {
+        sockets,
+        supervise_connect: false,
+    };
+    compile(&rules(&options)).expect("the built-in rules compile")
 }
 
 /// The calling thread's errno; does not allocate.
@@ -132,8 +137,8 @@ fn in_child(filter: Option<&CompiledFilter>, body: &dyn Fn() -> i32) -> Exit {
             libc::setrlimit(libc::RLIMIT_CORE, &no_core);
             libc::prctl(libc::PR_SET_DUMPABLE, zero, zero, zero, zero);
         }
-        let status = match filter.map_or(Ok(()), install) {
-            Ok(()) => body(),
+        let status = match filter.map_or(Ok(None), install) {
+            Ok(_) => body(),
             Err(errno) => INSTALL_FAILED + errno.min(55),
         };
         // SAFETY: _exit ends the child at once, without running the
@@ -788,15 +793,13 @@ fn socket(what: &'static str, family: libc::c_int, kind: libc::c_int, expected: 
 
 /// `socketpair(family, SOCK_STREAM, 0, fds)`.
 fn socketpair(family: usize) -> i32 {
+    socketpair_of(family, libc::SOCK_STREAM)
+}
+
+/// `socketpair(family, kind, 0, fds)`.
+fn socketpair_of(family: usize, kind: libc::c_int) -> i32 {
     let mut fds = [0 as libc::c_int; 2];
-    let args = [
-        family,
-        libc::SOCK_STREAM as usize,
-        0,
-        fds.as_mut_ptr() as usize,
-        0,
-        0,
-    ];
+    let args = [family, kind as usize, 0, fds.as_mut_ptr() as usize, 0, 0];
     // SAFETY: `fds` has room for the two descriptors.
     unsafe { raw(libc::SYS_socketpair, args) }
 }
@@ -920,4 +923,44 @@ fn any_still_refuses_packet_vsock_and_alg() {
     expect(policy, "socketpair(AF_PACKET)", &packet, EAFNOSUPPORT);
     let unix = || socketpair(libc::AF_UNIX as usize);
     expect(policy, "socketpair(AF_UNIX)", &unix, OK);
+}
+
+#[test]
+fn a_supervised_filter_allows_unix_stream_and_seqpacket_only() {
+    if !seccomp_available() {
+        return;
+    }
+    let options = SeccompOptions {
+        sockets: SocketPolicy::UnixOnly,
+        supervise_connect: true,
+    };
+    let supervised = compile(&rules(&options)).expect("the built-in rules compile");
+    let (unix, flags) = (libc::AF_UNIX, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    let calls: &[Call] = &[
+        socket("unix stream", unix, libc::SOCK_STREAM, OK),
+        socket("unix stream, flags", unix, libc::SOCK_STREAM | flags, OK),
+        socket("unix seqpacket", unix, libc::SOCK_SEQPACKET, OK),
+        socket("unix dgram", unix, libc::SOCK_DGRAM, EACCES),
+        socket("unix dgram, flags", unix, libc::SOCK_DGRAM | flags, EACCES),
+        // The kernel turns a raw unix socket into a datagram one.
+        socket("unix raw", unix, libc::SOCK_RAW, EACCES),
+        socket(
+            "inet stream",
+            libc::AF_INET,
+            libc::SOCK_STREAM,
+            EAFNOSUPPORT,
+        ),
+    ];
+    for &(what, nr, args, expected) in calls {
+        // SAFETY: socket takes integers only.
+        let got = in_child(Some(&supervised), &|| unsafe { raw(nr, args) });
+        assert_eq!(got, expected, "{what}");
+    }
+    let stream = || socketpair_of(libc::AF_UNIX as usize, libc::SOCK_STREAM);
+    assert_eq!(in_child(Some(&supervised), &stream), OK);
+    let dgram = || socketpair_of(libc::AF_UNIX as usize, libc::SOCK_DGRAM);
+    assert_eq!(in_child(Some(&supervised), &dgram), EACCES);
+    // Without supervision, datagrams stay (nothing decides connect then).
+    let plain = filter(SocketPolicy::UnixOnly);
+    assert_eq!(in_child(Some(&plain), &dgram), OK);
 }

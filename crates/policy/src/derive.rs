@@ -1,8 +1,9 @@
 //! Rules stockade derives from the merged rules and the machine: the host's
 //! `/tmp` hidden behind `:tmp`, a writable home expanded to its children,
 //! missing writable roots skipped, protected names and git directories, and
-//! the policy file kept read-only. Derived rules only ever make access
-//! stricter, except the git directories `git = "commit"` opens.
+//! the policy file kept read-only, the host sockets `unix_sockets` lists
+//! made visible. Derived rules only ever make access stricter, except the
+//! git directories `git = "commit"` opens and those sockets.
 
 use crate::access::Access;
 use crate::context::ResolveContext;
@@ -90,6 +91,7 @@ pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
             origin,
         });
     }
+    show_unix_sockets(&mut rules, &policy.network.unix_sockets);
     let Rules { by_path, notes, .. } = rules;
     policy.notes.extend(notes);
     // `ResolvedPolicy::access` binary-searches this order: by path, then
@@ -106,6 +108,26 @@ pub(crate) fn derive(policy: &mut ResolvedPolicy, ctx: &ResolveContext) {
     // The backends ask what each path is; resolution has asked already.
     for rule in policy.rules.iter_mut().filter(|r| r.exists) {
         rule.dir = entry_type(&rule.path) == EntryType::Dir;
+    }
+}
+
+/// Each host socket `network.unix_sockets` lists is readable (so that it
+/// exists in the sandbox's tree and can be connected to) even where other
+/// rules hide its directory: listing it is the user's say-so. Readable is
+/// all a socket needs; what may connect is the supervisor's decision.
+fn show_unix_sockets(rules: &mut Rules<'_>, sockets: &[PathBuf]) {
+    for socket in sockets {
+        if rules.access(socket) != Access::None {
+            continue;
+        }
+        rules.push(FsRule {
+            path: socket.clone(),
+            access: Access::Read,
+            kind: RuleKind::Path,
+            exists: socket.exists(),
+            dir: false,
+            origin: Origin::derived("a host unix socket that network.unix_sockets lists", None),
+        });
     }
 }
 

@@ -19,8 +19,12 @@ pub(crate) const OPS: &[Op] = &[
     op("udp-send", "HOST PORT", 2, 2, udp_send),
     op("tcp-listen", "HOST PORT", 2, 2, tcp_listen),
     op("unix-connect", "PATH", 1, 1, unix_connect),
+    op("unix-connect-fd", "PATH", 1, 1, unix_connect_fd),
+    op("unix-echo", "PATH", 1, 1, unix_echo),
+    op("unix-dgram-send", "PATH", 1, 1, unix_dgram_send),
     op("abstract-connect", "NAME", 1, 1, abstract_connect),
     op("abstract-listen", "NAME", 1, 1, abstract_listen),
+    op("abstract-echo", "NAME", 1, 1, abstract_echo),
     op("interfaces", "", 0, 0, interfaces),
 ];
 
@@ -119,6 +123,51 @@ fn tcp_listen(a: &Args) -> Outcome {
 fn unix_connect(a: &Args) -> Outcome {
     UnixStream::connect(a.path(0))?;
     Ok(vec![])
+}
+
+/// Opens PATH with `O_PATH` and connects through `/proc/self/fd/N`.
+fn unix_connect_fd(a: &Args) -> Outcome {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(a.path(0))?;
+    UnixStream::connect(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    Ok(vec![])
+}
+
+/// A server of the probe's own: binds PATH, connects to it, sends a byte
+/// and reads it on the accepted side, then removes PATH.
+fn unix_echo(a: &Args) -> Outcome {
+    let listener = UnixListener::bind(a.path(0))?;
+    let result = echo(&listener, UnixStream::connect(a.path(0)));
+    std::fs::remove_file(a.path(0))?;
+    result
+}
+
+/// The same with the abstract name `"\0NAME"`.
+fn abstract_echo(a: &Args) -> Outcome {
+    let address = abstract_address(a)?;
+    let listener = UnixListener::bind_addr(&address)?;
+    echo(&listener, UnixStream::connect_addr(&address))
+}
+
+fn echo(listener: &UnixListener, client: std::io::Result<UnixStream>) -> Outcome {
+    use std::io::{Read, Write};
+    client?.write_all(b"e")?;
+    let (mut accepted, _) = listener.accept()?;
+    let mut byte = [0u8];
+    accepted.read_exact(&mut byte)?;
+    Ok(vec![])
+}
+
+/// `sendto` one datagram to the unix socket PATH from an unbound
+/// datagram socket: `{"bytes"}`.
+fn unix_dgram_send(a: &Args) -> Outcome {
+    let socket = unix::UnixDatagram::unbound()?;
+    let sent = socket.send_to(b"stockade-probe\n", a.path(0))?;
+    Ok(vec![("bytes", Value::from(sent))])
 }
 
 fn abstract_address(a: &Args) -> Result<unix::SocketAddr, Failure> {

@@ -36,7 +36,7 @@ pub use context::process_context;
 pub use error::{EXIT_SETUP_FAILURE, Error};
 pub use load::{Loaded, PolicyRequest, load, load_with};
 pub use plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement, plan};
-pub use run::{RunRecord, RunRequest, run};
+pub use run::{Denial, RunRecord, RunRequest, run};
 pub use stockade_policy as policy;
 
 /// Call first thing in `main` of a binary that runs sandboxes: a backend

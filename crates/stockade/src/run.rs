@@ -28,10 +28,59 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// Wall-clock time of the run.
     pub duration_ms: u64,
-    /// What the sandbox refused and observed (none are collected yet).
-    pub denials: Vec<serde_json::Value>,
+    /// What the sandbox refused and observed (SPEC 3.7): today the
+    /// connections to host unix sockets the Linux supervisor refused.
+    pub denials: Vec<Denial>,
+    /// Denials beyond the ones listed, only counted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub denials_dropped: u64,
     /// What was actually applied.
     pub enforcement: EnforcementPlan,
+}
+
+/// Something the sandbox refused and observed (SPEC 3.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Denial {
+    /// `network`, `filesystem` or `syscall`.
+    pub kind: String,
+    /// What was asked for, e.g. a socket path as the command gave it.
+    pub target: String,
+    /// The operation, e.g. `connect`.
+    pub access: String,
+    /// The rule that refused it, e.g. `network.unix_sockets`.
+    pub rule: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl RunRecord {
+    /// The one-line summary `run` prints on stderr after the command, or
+    /// `None` when nothing was refused.
+    pub fn denial_summary(&self) -> Option<String> {
+        if self.denials.is_empty() {
+            return None;
+        }
+        let total = self.denials.len() as u64 + self.denials_dropped;
+        let shown: Vec<String> = self
+            .denials
+            .iter()
+            .take(3)
+            .map(|d| format!("{} {} ({})", d.access, d.target, d.rule))
+            .collect();
+        let more = total - shown.len() as u64;
+        let tail = if more > 0 {
+            format!(" and {more} more (see --json)")
+        } else {
+            String::new()
+        };
+        let noun = if total == 1 { "denial" } else { "denials" };
+        Some(format!(
+            "stockade: {total} {noun}: {}{tail}",
+            shown.join("; ")
+        ))
+    }
 }
 
 /// Runs the command; refuses (exit 125) when the plan has blockers left.
@@ -43,7 +92,8 @@ pub fn run(loaded: &Loaded, request: &RunRequest) -> Result<RunRecord, Error> {
         signal: ended.signal,
         timed_out: ended.timed_out,
         duration_ms: start.elapsed().as_millis() as u64,
-        denials: Vec::new(),
+        denials: ended.denials,
+        denials_dropped: ended.denials_dropped,
         enforcement,
     })
 }
@@ -73,11 +123,13 @@ pub(crate) fn refuse_blocked(plan: &EnforcementPlan) -> Result<(), Error> {
 }
 
 /// How a command ended, as the backends report it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Ended {
     pub exit_code: i32,
     pub signal: Option<i32>,
     pub timed_out: bool,
+    pub denials: Vec<Denial>,
+    pub denials_dropped: u64,
 }
 
 /// The command's environment: the policy's filter over this process's

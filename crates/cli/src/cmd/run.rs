@@ -40,6 +40,9 @@ pub fn main(args: RunArgs) -> Result<i32, Error> {
             names.join("; ")
         );
     }
+    if let Some(summary) = record.denial_summary().filter(|_| !args.quiet) {
+        eprintln!("{summary}");
+    }
     if args.json {
         print_json(&record);
     }

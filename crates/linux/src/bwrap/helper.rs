@@ -38,6 +38,8 @@ pub struct HelperSpec {
     pub prefer_oom_kill: bool,
     pub uid: u32,
     pub gid: u32,
+    /// The policy's host unix sockets (the supervisor allows them).
+    pub unix_sockets: Vec<PathBuf>,
 }
 
 impl HelperSpec {
@@ -67,6 +69,7 @@ impl HelperSpec {
             prefer_oom_kill: spec.prefer_oom_kill,
             uid: spec.uid,
             gid: spec.gid,
+            unix_sockets: spec.unix_sockets.clone(),
         }
     }
 
@@ -123,6 +126,7 @@ impl HelperSpec {
             uid: self.uid,
             gid: self.gid,
             namespaces: false,
+            unix_sockets: self.unix_sockets,
         })
     }
 }

@@ -28,6 +28,8 @@ pub(super) const JGE_K: u16 = 0x35;
 pub(super) const JSET_K: u16 = 0x45;
 /// `BPF_RET | BPF_K`: the filter's answer is k.
 pub(super) const RET_K: u16 = 0x06;
+/// `BPF_ALU | BPF_AND | BPF_K`: A &= k.
+pub(super) const AND_K: u16 = 0x54;
 
 // Offsets in `struct seccomp_data { int nr; __u32 arch; __u64
 // instruction_pointer; __u64 args[6]; }`.
@@ -103,32 +105,46 @@ fn group_by_syscall<'r>(
 
 /// Refuses rules that mean something other than what they say.
 fn check(rule: &SyscallRule) -> Result<(), SeccompError> {
-    let RuleAction::Errno(errno) = rule.action;
-    if !(1..=MAX_ERRNO).contains(&errno) {
-        return Err(SeccompError::InvalidErrno {
-            syscall: rule.syscall,
-            errno,
-        });
+    if let RuleAction::Errno(errno) = rule.action {
+        if !(1..=MAX_ERRNO).contains(&errno) {
+            return Err(SeccompError::InvalidErrno {
+                syscall: rule.syscall,
+                errno,
+            });
+        }
     }
-    let Some(condition) = rule.condition else {
-        return Ok(());
-    };
+    match rule.condition {
+        Some(condition) => check_condition(rule.syscall, condition, true),
+        None => Ok(()),
+    }
+}
+
+/// One condition; `All` only at the top (`top`).
+fn check_condition(
+    syscall: &'static str,
+    condition: Condition,
+    top: bool,
+) -> Result<(), SeccompError> {
     let (arg, vacuous) = match condition {
         Condition::AnyBitSet { arg, mask } => (arg, mask == 0),
         Condition::Equals { arg, .. } => (arg, false),
         Condition::NoneOf { arg, values } => (arg, values.is_empty()),
+        Condition::MaskedNoneOf { arg, mask, values } => (arg, mask == 0 || values.is_empty()),
+        Condition::All { of } => {
+            if !top || of.len() < 2 {
+                return Err(SeccompError::VacuousCondition { syscall, condition });
+            }
+            for &inner in of {
+                check_condition(syscall, inner, false)?;
+            }
+            return Ok(());
+        }
     };
     if arg > 5 {
-        return Err(SeccompError::InvalidArgument {
-            syscall: rule.syscall,
-            arg,
-        });
+        return Err(SeccompError::InvalidArgument { syscall, arg });
     }
     if vacuous {
-        return Err(SeccompError::VacuousCondition {
-            syscall: rule.syscall,
-            condition,
-        });
+        return Err(SeccompError::VacuousCondition { syscall, condition });
     }
     Ok(())
 }
@@ -143,7 +159,7 @@ fn syscall_block(nr: u32, rules: &[&SyscallRule]) -> Result<Vec<sock_filter>, Se
             return Err(SeccompError::ShadowedRule { syscall });
         }
         match rule.condition {
-            Some(condition) => body.extend(test(condition, syscall)?),
+            Some(condition) => body.extend(test(condition, syscall, 1)?),
             None => decided = true,
         }
         body.push(stmt(RET_K, action_return(rule.action)));
@@ -161,26 +177,53 @@ fn syscall_block(nr: u32, rules: &[&SyscallRule]) -> Result<Vec<sock_filter>, Se
     Ok(block)
 }
 
-/// Loads the argument and tests it: a match falls through to the `ret`
-/// that follows, anything else jumps over it.
-fn test(condition: Condition, syscall: &'static str) -> Result<Vec<sock_filter>, SeccompError> {
+/// Loads the argument and tests it: a match falls through to what follows
+/// (the `ret`, or the next test of an `All`), anything else jumps over the
+/// `skip` instructions after the test.
+fn test(
+    condition: Condition,
+    syscall: &'static str,
+    skip: usize,
+) -> Result<Vec<sock_filter>, SeccompError> {
+    let too_long = |len: usize| SeccompError::SyscallTooLong { syscall, len };
+    let offset = |n: usize| u8::try_from(n).map_err(|_| too_long(n));
     let (arg, mut code) = match condition {
-        Condition::AnyBitSet { arg, mask } => (arg, vec![jump(JSET_K, mask, 0, 1)]),
-        Condition::Equals { arg, value } => (arg, vec![jump(JEQ_K, value, 0, 1)]),
-        Condition::NoneOf { arg, values } => {
-            // Value i jumps past the ret that follows the last value.
-            let n = values.len();
-            let too_long = || SeccompError::SyscallTooLong { syscall, len: n };
-            let mut code = Vec::with_capacity(n);
-            for (i, &value) in values.iter().enumerate() {
-                let jt = u8::try_from(n - i).map_err(|_| too_long())?;
-                code.push(jump(JEQ_K, value, jt, 0));
-            }
+        Condition::AnyBitSet { arg, mask } => (arg, vec![jump(JSET_K, mask, 0, offset(skip)?)]),
+        Condition::Equals { arg, value } => (arg, vec![jump(JEQ_K, value, 0, offset(skip)?)]),
+        Condition::NoneOf { arg, values } => (arg, none_of(values, skip, &offset)?),
+        Condition::MaskedNoneOf { arg, mask, values } => {
+            let mut code = vec![stmt(AND_K, mask)];
+            code.extend(none_of(values, skip, &offset)?);
             (arg, code)
+        }
+        Condition::All { of } => {
+            // Built from the last test back: a failing test skips the
+            // tests after it as well.
+            let mut code = Vec::new();
+            for &inner in of.iter().rev() {
+                let mut block = test(inner, syscall, skip + code.len())?;
+                block.extend(code);
+                code = block;
+            }
+            return Ok(code);
         }
     };
     code.insert(0, stmt(LD_W_ABS, ARGS + 8 * u32::from(arg)));
     Ok(code)
+}
+
+/// `jeq value_i`, each jumping past the later values and `skip` more.
+fn none_of(
+    values: &[u32],
+    skip: usize,
+    offset: &dyn Fn(usize) -> Result<u8, SeccompError>,
+) -> Result<Vec<sock_filter>, SeccompError> {
+    let n = values.len();
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &value)| Ok(jump(JEQ_K, value, offset(n - 1 - i + skip)?, 0)))
+        .collect()
 }
 
 /// `SECCOMP_RET_ERRNO` with `errno` in its data bits.
@@ -193,6 +236,7 @@ pub(super) fn errno_return(errno: i32) -> u32 {
 fn action_return(action: RuleAction) -> u32 {
     match action {
         RuleAction::Errno(errno) => errno_return(errno),
+        RuleAction::Notify => libc::SECCOMP_RET_USER_NOTIF,
     }
 }
 

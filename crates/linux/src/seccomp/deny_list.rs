@@ -346,3 +346,55 @@ pub(super) fn socket_rules(policy: SocketPolicy) -> Vec<SyscallRule> {
             .collect(),
     }
 }
+
+/// `socket`'s type with its flags (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`) masked
+/// off (`SOCK_TYPE_MASK`).
+const SOCK_TYPE_MASK: u32 = 0xf;
+
+/// The unix socket types a supervised sandbox may create. `SOCK_DGRAM` is
+/// missing because a datagram reaches any pathname socket through the
+/// address of `sendto`/`sendmsg`, which seccomp cannot read; `SOCK_RAW`
+/// because the kernel makes it a datagram socket. Stream and seqpacket
+/// sockets reach another socket only through `connect` (they ignore or
+/// refuse a send's address), which the supervisor decides.
+static UNIX_TYPES: &[u32] = &[libc::SOCK_STREAM as u32, libc::SOCK_SEQPACKET as u32];
+
+/// A unix socket of a type other than [`UNIX_TYPES`].
+static UNIX_NOT_STREAM: &[Condition] = &[
+    Condition::Equals {
+        arg: 0,
+        value: AF_UNIX,
+    },
+    Condition::MaskedNoneOf {
+        arg: 1,
+        mask: SOCK_TYPE_MASK,
+        values: UNIX_TYPES,
+    },
+];
+
+/// The rules of a sandbox whose supervisor decides `connect` (network `off`
+/// and `proxy`), after the socket rules.
+pub(super) static SUPERVISED: &[SyscallRule] = &[
+    SyscallRule {
+        syscall: "socket",
+        action: RuleAction::Errno(libc::EACCES),
+        condition: Some(Condition::All {
+            of: UNIX_NOT_STREAM,
+        }),
+        why: "unix datagram sockets send to any pathname socket, host ones included, by an address seccomp cannot see (20)",
+    },
+    SyscallRule {
+        syscall: "socketpair",
+        action: RuleAction::Errno(libc::EACCES),
+        condition: Some(Condition::All {
+            of: UNIX_NOT_STREAM,
+        }),
+        why: "a datagram socketpair can still send to any pathname socket by address (20)",
+    },
+    SyscallRule {
+        syscall: "connect",
+        action: RuleAction::Notify,
+        condition: None,
+        why: "the supervisor connects only to the sandbox's own sockets and the policy's unix_sockets, never to a host socket such as docker.sock or an ssh-agent (20)",
+    },
+];

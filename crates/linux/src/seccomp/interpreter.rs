@@ -6,7 +6,7 @@
 
 use libc::sock_filter;
 
-use super::bpf::{ARCH, ARGS, JEQ_K, JGE_K, JSET_K, LD_W_ABS, NR, RET_K};
+use super::bpf::{AND_K, ARCH, ARGS, JEQ_K, JGE_K, JSET_K, LD_W_ABS, NR, RET_K};
 
 /// `struct seccomp_data` without the instruction pointer (always 0 here).
 #[derive(Clone, Copy, Debug)]
@@ -64,7 +64,7 @@ pub(super) fn validate(program: &[sock_filter]) {
                 let furthest = pc + 1 + usize::from(ins.jt.max(ins.jf));
                 assert!(furthest < program.len(), "pc {pc}: jump past the end");
             }
-            RET_K => {}
+            RET_K | AND_K => {}
             code => panic!("pc {pc}: opcode {code:#x} is not one bpf.rs emits"),
         }
     }
@@ -86,6 +86,11 @@ pub(super) fn run(program: &[sock_filter], data: &SeccompData) -> u32 {
         let taken = match ins.code {
             LD_W_ABS => {
                 acc = data.word(ins.k);
+                pc += 1;
+                continue;
+            }
+            AND_K => {
+                acc &= ins.k;
                 pc += 1;
                 continue;
             }

@@ -102,6 +102,12 @@ pub use sys::install;
 pub struct SeccompOptions {
     /// Which socket address families `socket` and `socketpair` may create.
     pub sockets: SocketPolicy,
+    /// Hand every `connect` to the sandbox's supervisor (which refuses host
+    /// unix sockets, see `crate::supervisor`) and allow unix sockets of the
+    /// stream and seqpacket types only: a datagram socket reaches any
+    /// pathname socket through `sendto`/`sendmsg`, whose address seccomp
+    /// cannot see.
+    pub supervise_connect: bool,
 }
 
 /// Which socket address families the command may create.
@@ -147,6 +153,10 @@ pub enum RuleAction {
     /// The syscall fails with this errno and never reaches the kernel.
     /// Serialized as the errno's name: `{"errno": "EPERM"}`.
     Errno(#[serde(serialize_with = "serialize_errno")] i32),
+    /// The calling thread waits while the sandbox's supervisor decides and
+    /// makes the call on its behalf (`SECCOMP_RET_USER_NOTIF`). Serialized
+    /// as `"notify"`.
+    Notify,
 }
 
 /// A test on one syscall argument.
@@ -182,6 +192,21 @@ pub enum Condition {
         /// The values let through; at least one.
         values: &'static [u32],
     },
+    /// Argument `arg`, keeping only the bits of `mask`, is none of `values`
+    /// (`socket`'s type without `SOCK_NONBLOCK | SOCK_CLOEXEC`).
+    MaskedNoneOf {
+        /// Argument index, 0 to 5.
+        arg: u8,
+        /// The bits kept; not 0.
+        mask: u32,
+        /// The values let through; at least one.
+        values: &'static [u32],
+    },
+    /// Every condition of `of` holds. At least two, none itself `All`.
+    All {
+        /// The conditions, tested in order.
+        of: &'static [Condition],
+    },
 }
 
 /// The BPF program [`compile`] built, ready for [`install`].
@@ -194,6 +219,14 @@ impl CompiledFilter {
     /// Number of BPF instructions.
     pub fn len(&self) -> usize {
         self.program.len()
+    }
+
+    /// Whether some call is handed to a supervisor
+    /// ([`RuleAction::Notify`]): [`install`] then returns a listener.
+    pub fn notifies(&self) -> bool {
+        self.program
+            .iter()
+            .any(|i| i.code == bpf::RET_K && i.k == libc::SECCOMP_RET_USER_NOTIF)
     }
 
     /// Whether the program has no instructions (never true for a filter
@@ -301,13 +334,18 @@ pub enum SeccompError {
 }
 
 /// The rules for these options: the fixed deny list, then the socket rules
-/// of `options.sockets`. Syscalls the running architecture does not have are
-/// left out.
+/// of `options.sockets`, then the supervised calls. Syscalls the running
+/// architecture does not have are left out.
 pub fn rules(options: &SeccompOptions) -> Vec<SyscallRule> {
     let sockets = deny_list::socket_rules(options.sockets);
+    let supervised: &[SyscallRule] = match options.supervise_connect {
+        true => deny_list::SUPERVISED,
+        false => &[],
+    };
     deny_list::FIXED
         .iter()
         .chain(&sockets)
+        .chain(supervised)
         .filter(|rule| syscalls::exists(rule.syscall))
         .cloned()
         .collect()
@@ -342,6 +380,7 @@ impl fmt::Display for RuleAction {
                 Some(name) => f.write_str(name),
                 None => write!(f, "errno {errno}"),
             },
+            RuleAction::Notify => f.write_str("supervisor"),
         }
     }
 }
@@ -352,15 +391,32 @@ impl fmt::Display for Condition {
             Condition::AnyBitSet { arg, mask } => write!(f, "arg{arg} & {mask:#x} != 0"),
             Condition::Equals { arg, value } => write!(f, "arg{arg} == {value:#x}"),
             Condition::NoneOf { arg, values } => {
-                write!(f, "arg{arg} not in {{")?;
-                for (i, value) in values.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { ", " };
-                    write!(f, "{sep}{value:#x}")?;
+                write!(f, "arg{arg} not in ")?;
+                write_set(f, values)
+            }
+            Condition::MaskedNoneOf { arg, mask, values } => {
+                write!(f, "arg{arg} & {mask:#x} not in ")?;
+                write_set(f, values)
+            }
+            Condition::All { of } => {
+                for (i, condition) in of.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { " && " };
+                    write!(f, "{sep}{condition}")?;
                 }
-                f.write_str("}")
+                Ok(())
             }
         }
     }
+}
+
+/// `{0x1, 0x5}`.
+fn write_set(f: &mut fmt::Formatter<'_>, values: &[u32]) -> fmt::Result {
+    f.write_str("{")?;
+    for (i, value) in values.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        write!(f, "{sep}{value:#x}")?;
+    }
+    f.write_str("}")
 }
 
 /// `ptrace -> EPERM` or `ioctl if arg1 == 0x5412 -> EPERM`: one line of

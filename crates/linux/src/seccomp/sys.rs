@@ -2,9 +2,19 @@
 //! that makes syscalls, and the only `unsafe` in it.
 
 use super::CompiledFilter;
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// Installs `filter` on the calling thread: `prctl(PR_SET_NO_NEW_PRIVS, 1)`,
-/// then `seccomp(SECCOMP_SET_MODE_FILTER, 0, &program)`.
+/// then `seccomp(SECCOMP_SET_MODE_FILTER, flags, &program)`.
+///
+/// A filter that hands calls to a supervisor ([`CompiledFilter::notifies`])
+/// is installed with `SECCOMP_FILTER_FLAG_NEW_LISTENER` and returns the
+/// listener (close-on-exec), which must reach the supervisor before the
+/// thread execs. It also asks for `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`
+/// (Linux 5.19): once the supervisor holds a call, only a fatal signal
+/// interrupts it, so a call the supervisor made is never also restarted by
+/// the command. Older kernels refuse the flag; the filter is then
+/// installed without it.
 ///
 /// Async-signal-safe: it neither allocates nor takes locks, so it may run in
 /// a forked child of a multithreaded process, between `fork` and `execve`.
@@ -28,7 +38,7 @@ use super::CompiledFilter;
 /// Linux 3.5 or later with `CONFIG_SECCOMP_FILTER`. Filters stack: one the
 /// process already runs under (a container runtime's) still applies, and
 /// the strictest answer wins.
-pub fn install(filter: &CompiledFilter) -> Result<(), i32> {
+pub fn install(filter: &CompiledFilter) -> Result<Option<OwnedFd>, i32> {
     let Ok(len) = u16::try_from(filter.program.len()) else {
         // `compile` never builds more than 4096 instructions.
         return Err(libc::EINVAL);
@@ -47,22 +57,38 @@ pub fn install(filter: &CompiledFilter) -> Result<(), i32> {
         return Err(errno());
     }
     let mode = libc::c_ulong::from(libc::SECCOMP_SET_MODE_FILTER);
-    // SAFETY: `program` points at `filter.program`, which is borrowed for
-    // the whole call and is `len` valid instructions long; the kernel copies
-    // the program before returning and never writes through the pointer.
-    // The flags argument is 0: no TSYNC, no listener, no other side effects.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            mode,
-            zero,
-            &program as *const libc::sock_fprog,
-        )
+    let load = |flags: libc::c_ulong| {
+        // SAFETY: `program` points at `filter.program`, which is borrowed
+        // for the whole call and is `len` valid instructions long; the
+        // kernel copies the program before returning and never writes
+        // through the pointer. The flags are 0 or ask for a listener (a new
+        // descriptor, the return value); never TSYNC.
+        unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                mode,
+                flags,
+                &program as *const libc::sock_fprog,
+            )
+        }
     };
-    if rc != 0 {
+    if !filter.notifies() {
+        return match load(zero) {
+            0 => Ok(None),
+            _ => Err(errno()),
+        };
+    }
+    let listener = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    let mut fd = load(listener | libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+    if fd < 0 && errno() == libc::EINVAL {
+        fd = load(listener);
+    }
+    if fd < 0 {
         return Err(errno());
     }
-    Ok(())
+    // SAFETY: with NEW_LISTENER, seccomp returned a new descriptor that
+    // nothing else owns.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) }))
 }
 
 /// The calling thread's `errno`. Reads the thread-local value and does not

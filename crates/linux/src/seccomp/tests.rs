@@ -25,7 +25,10 @@ fn nr(name: &str) -> u32 {
 }
 
 fn options(sockets: SocketPolicy) -> SeccompOptions {
-    SeccompOptions { sockets }
+    SeccompOptions {
+        sockets,
+        supervise_connect: false,
+    }
 }
 
 fn program(sockets: SocketPolicy) -> Vec<sock_filter> {
@@ -98,6 +101,7 @@ fn the_fixed_list_exists_on_this_architecture() {
     // A typo in the deny list or the table would silently drop a rule.
     let missing: Vec<&str> = deny_list::FIXED
         .iter()
+        .chain(deny_list::SUPERVISED)
         .map(|rule| rule.syscall)
         .filter(|name| native().number(name).is_none())
         .collect();
@@ -381,13 +385,12 @@ fn unconditional_rules_refuse_whatever_the_arguments() {
             if rule.condition.is_some() {
                 continue;
             }
-            let RuleAction::Errno(expected) = rule.action;
+            let expected = match rule.action {
+                RuleAction::Errno(e) => errno(e),
+                RuleAction::Notify => libc::SECCOMP_RET_USER_NOTIF,
+            };
             for args in [[0; 6], [u64::MAX; 6], [1, 2, 3, 4, 5, 6]] {
-                assert_eq!(
-                    verdict(&program, rule.syscall, args),
-                    errno(expected),
-                    "{rule}"
-                );
+                assert_eq!(verdict(&program, rule.syscall, args), expected, "{rule}");
             }
         }
     }
@@ -758,4 +761,65 @@ fn a_filter_survives_the_trip_to_the_bwrap_helper() {
         verdict(&back.program, "socket", inet),
         verdict(&filter.program, "socket", inet)
     );
+}
+
+#[test]
+fn supervised_sandboxes_hold_connect_and_refuse_unix_datagrams() {
+    let flags = u64::from((libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as u32);
+    let (unix, inet) = (libc::AF_UNIX as u64, libc::AF_INET as u64);
+    let (stream, dgram) = (libc::SOCK_STREAM as u64, libc::SOCK_DGRAM as u64);
+    let seqpacket = libc::SOCK_SEQPACKET as u64;
+    for policy in POLICIES {
+        let supervised = compile(&rules(&SeccompOptions {
+            sockets: policy,
+            supervise_connect: true,
+        }))
+        .unwrap()
+        .program;
+        let plain = compile(&rules(&options(policy))).unwrap().program;
+        let held = libc::SECCOMP_RET_USER_NOTIF;
+        assert_eq!(call(&supervised, "connect", 3, 0), held, "{policy:?}");
+        assert_eq!(call(&plain, "connect", 3, 0), libc::SECCOMP_RET_ALLOW);
+        for syscall in ["socket", "socketpair"] {
+            for kind in [stream, stream | flags, seqpacket, seqpacket | flags] {
+                assert_eq!(
+                    call(&supervised, syscall, unix, kind),
+                    libc::SECCOMP_RET_ALLOW
+                );
+            }
+            for kind in [dgram, dgram | flags, libc::SOCK_RAW as u64, 0, 15] {
+                let got = call(&supervised, syscall, unix, kind);
+                assert_eq!(got, errno(libc::EACCES), "{syscall} type {kind:#x}");
+                assert_eq!(call(&plain, syscall, unix, kind), libc::SECCOMP_RET_ALLOW);
+            }
+            // Only unix sockets are tested for their type.
+            let inet_dgram = call(&supervised, syscall, inet, dgram);
+            assert_eq!(inet_dgram, call(&plain, syscall, inet, dgram));
+        }
+    }
+}
+
+#[test]
+fn conditions_on_two_arguments_display_and_check() {
+    let rule = &super::deny_list::SUPERVISED[0];
+    assert_eq!(
+        rule.to_string(),
+        "socket if arg0 == 0x1 && arg1 & 0xf not in {0x1, 0x5} -> EACCES"
+    );
+    let nested = Condition::All {
+        of: &[
+            Condition::All { of: &[] },
+            Condition::Equals { arg: 0, value: 1 },
+        ],
+    };
+    let bad = SyscallRule {
+        syscall: "socket",
+        action: RuleAction::Errno(libc::EACCES),
+        condition: Some(nested),
+        why: "test",
+    };
+    assert!(matches!(
+        compile(&[bad]),
+        Err(SeccompError::VacuousCondition { .. })
+    ));
 }

@@ -120,3 +120,16 @@ fn holds_none() -> io::Result<bool> {
     let root = unsafe { libc::getuid() == 0 || libc::geteuid() == 0 };
     Ok(empty && !root)
 }
+
+/// Clears the calling thread's effective capabilities; the permitted set
+/// stays. From then on the thread reaches files and sockets only as its
+/// uid and groups allow, like the command. Capabilities are per thread on
+/// Linux, so the process's other threads keep theirs.
+pub(crate) fn lower_effective() -> io::Result<()> {
+    let mut data = [NO_CAPS; 2];
+    capability_call(libc::SYS_capget, &mut data)?;
+    for d in &mut data {
+        d.effective = 0;
+    }
+    capability_call(libc::SYS_capset, &mut data)
+}

@@ -15,10 +15,11 @@
 use super::Spec;
 use super::report::Report;
 use crate::landlock::PreparedRuleset;
+use crate::supervisor::{Supervisor, fdpass};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 /// Signals the sandbox's first process forwards to the command when
 /// stockade sends them (the terminal delivers its own directly).
@@ -95,20 +96,26 @@ pub(crate) fn bwrap_init_main(spec: &Spec, report: OwnedFd) -> ! {
 }
 
 /// Starts the command, reports whether its exec succeeded, reaps every
-/// process until it ends, and reports its status.
+/// process (answering the calls the filter holds for the supervisor) until
+/// it ends, and reports its denials and status.
 fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut report: File) -> ! {
     let mut forwarded = FORWARDED.to_vec();
     forwarded.push(libc::SIGCHLD);
     let blocked = sigset(&forwarded);
     // SAFETY: blocked is a valid set; the old mask is not needed.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
+    let setup_failed = |report: &mut File, what: &str, e: std::io::Error| -> ! {
+        let _ = Report::SetupFailed(format!("failed to {what}: {e}")).write_to(report);
+        exit(125)
+    };
+    let notifies = spec.seccomp.as_ref().is_some_and(|f| f.notifies());
     let (exec_read, exec_write) = match super::pipe() {
         Ok(pair) => pair,
-        Err(e) => {
-            let _ =
-                Report::SetupFailed(format!("failed to create a pipe: {e}")).write_to(&mut report);
-            exit(125);
-        }
+        Err(e) => setup_failed(&mut report, "create a pipe", e),
+    };
+    let (to_init, to_command) = match notifies.then(fdpass::pair).transpose() {
+        Ok(pair) => pair.unzip(),
+        Err(e) => setup_failed(&mut report, "create a socket pair", e),
     };
     // SAFETY: fork in a single-threaded process; the child only runs
     // command_main, which ends in execve or _exit.
@@ -116,22 +123,53 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
     if command == 0 {
         drop(exec_read);
         drop(report);
-        command_main(spec, prepared, exec_write);
+        drop(to_init);
+        command_main(spec, prepared, exec_write, to_command);
     }
     if command < 0 {
-        let e = std::io::Error::last_os_error();
-        let _ =
-            Report::SetupFailed(format!("failed to start the command: {e}")).write_to(&mut report);
-        exit(125);
+        setup_failed(
+            &mut report,
+            "start the command",
+            std::io::Error::last_os_error(),
+        );
     }
     drop(exec_write);
+    drop(to_command);
     let mut errno = [0u8; 4];
     let started = match File::from(exec_read).read(&mut errno) {
         Ok(4) => Report::ExecFailed(i32::from_le_bytes(errno)),
         _ => Report::Started,
     };
+    let supervisor = match to_init.map(|end| fdpass::receive(end.as_fd())) {
+        None => None,
+        Some(Ok(Some(listener))) => Some(Supervisor::new(listener, &spec.unix_sockets)),
+        Some(received) if started == Report::Started => {
+            // The command runs under a filter nobody would answer.
+            // SAFETY: kill on our own child.
+            unsafe { libc::kill(command, libc::SIGKILL) };
+            let e = match received {
+                Err(e) => e,
+                _ => std::io::Error::other("the command's process sent none"),
+            };
+            setup_failed(&mut report, "receive the seccomp listener", e);
+        }
+        Some(_) => None,
+    };
     let _ = started.write_to(&mut report);
-    let status = supervise(command, &blocked);
+    let status = match supervise(command, &blocked, supervisor.as_ref()) {
+        Ok(status) => status,
+        Err(e) => {
+            // SAFETY: kill on our own child.
+            unsafe { libc::kill(command, libc::SIGKILL) };
+            setup_failed(&mut report, "supervise the command", e);
+        }
+    };
+    if let Some(supervisor) = &supervisor {
+        let denials = supervisor.denials();
+        if !denials.list.is_empty() {
+            let _ = Report::Denials(denials).write_to(&mut report);
+        }
+    }
     let _ = Report::Exited(status).write_to(&mut report);
     exit(0)
 }
@@ -155,18 +193,73 @@ fn setup(spec: &Spec) -> Result<Option<PreparedRuleset>, String> {
 
 /// Reaps every child; forwards signals sent by stockade (not those the
 /// terminal sent to the whole process group, which the command already
-/// got); returns the command's wait status once it has ended.
-fn supervise(command: libc::pid_t, blocked: &libc::sigset_t) -> i32 {
+/// got); answers held calls; returns the command's wait status once it has
+/// ended.
+fn supervise(
+    command: libc::pid_t,
+    blocked: &libc::sigset_t,
+    supervisor: Option<&Supervisor>,
+) -> std::io::Result<i32> {
+    // SAFETY: blocked is valid; signalfd returns a new fd or -1.
+    let sigfd = unsafe { libc::signalfd(-1, blocked, libc::SFD_CLOEXEC) };
+    if sigfd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: signalfd returned a new fd that nothing else owns.
+    let sigfd = unsafe { OwnedFd::from_raw_fd(sigfd) };
+    let mut listening = supervisor.is_some();
     loop {
-        // SAFETY: siginfo_t is plain data filled by sigwaitinfo.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: blocked is a valid set of blocked signals; info is valid.
-        let signal = unsafe { libc::sigwaitinfo(blocked, &mut info) };
+        let mut fds = [
+            libc::pollfd {
+                fd: sigfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: supervisor.map_or(-1, Supervisor::fd),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let count = if listening { 2 } else { 1 };
+        // SAFETY: fds is a valid array of at least `count` pollfd.
+        if unsafe { libc::poll(fds.as_mut_ptr(), count, -1) } < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if let Some(supervisor) = supervisor.filter(|_| listening) {
+            if fds[1].revents & libc::POLLIN != 0 {
+                supervisor.serve_one();
+            } else if fds[1].revents != 0 {
+                listening = false; // every filtered process is gone
+            }
+        }
+        if fds[0].revents == 0 {
+            continue;
+        }
+        // SAFETY: signalfd_siginfo is plain data filled by read.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        // SAFETY: info is valid for writes of `size` bytes.
+        let n = unsafe {
+            libc::read(
+                sigfd.as_raw_fd(),
+                (&mut info as *mut libc::signalfd_siginfo).cast(),
+                size,
+            )
+        };
+        if n != size as isize {
+            continue;
+        }
+        let signal = info.ssi_signo as libc::c_int;
         if signal == libc::SIGCHLD {
             if let Some(status) = reap(command) {
-                return status;
+                return Ok(status);
             }
-        } else if signal > 0 && (info.si_code == libc::SI_USER || info.si_code == libc::SI_QUEUE) {
+        } else if info.ssi_code == libc::SI_USER || info.ssi_code == libc::SI_QUEUE {
             // SAFETY: kill with a valid pid and signal.
             unsafe { libc::kill(command, signal) };
         }
@@ -199,6 +292,7 @@ pub(crate) fn command_main(
     spec: &Spec,
     prepared: Option<PreparedRuleset>,
     exec_errors: OwnedFd,
+    to_init: Option<OwnedFd>,
 ) -> ! {
     let mut errors = File::from(exec_errors);
     let fail = |errors: &mut File, what: &str, e: std::io::Error| -> ! {
@@ -268,12 +362,28 @@ pub(crate) fn command_main(
         fail(&mut errors, "drop capabilities", e);
     }
     if let Some(filter) = &spec.seccomp {
-        if let Err(errno) = crate::seccomp::install(filter) {
-            fail(
+        match (crate::seccomp::install(filter), &to_init) {
+            (Ok(None), _) => {}
+            (Ok(Some(listener)), Some(to_init)) => {
+                // The listener goes to the init and never past execve.
+                if let Err(e) = fdpass::send(to_init.as_fd(), listener.as_raw_fd()) {
+                    fail(
+                        &mut errors,
+                        "hand the seccomp listener to the supervisor",
+                        e,
+                    );
+                }
+            }
+            (Ok(Some(_)), None) => fail(
+                &mut errors,
+                "start the command",
+                std::io::Error::other("its filter needs a supervisor and this sandbox has none"),
+            ),
+            (Err(errno), _) => fail(
                 &mut errors,
                 "install the seccomp filter",
                 std::io::Error::from_raw_os_error(errno),
-            );
+            ),
         }
     } else {
         // Without the filter, no_new_privs still holds.

@@ -24,6 +24,7 @@ mod net;
 mod report;
 
 pub use bwrap::{BwrapLaunch, HELPER_FLAG, spawn_bwrap};
+pub(crate) use caps::lower_effective as lower_effective_capabilities;
 pub(crate) use child::bwrap_init_main;
 
 use crate::landlock::LandlockPlan;
@@ -67,6 +68,9 @@ pub struct Spec {
     pub gid: u32,
     /// Namespaces and a mount tree; `false` is Landlock-only mode.
     pub namespaces: bool,
+    /// Host unix sockets the supervisor lets the command connect to
+    /// (`network.unix_sockets`), as paths in the sandbox's tree.
+    pub unix_sockets: Vec<PathBuf>,
 }
 
 /// Why a run could not start, or ended badly.
@@ -113,6 +117,13 @@ pub enum Outcome {
     TimedOut,
     /// stockade was asked to stop (this signal); the tree was killed.
     Interrupted(i32),
+}
+
+/// How a run ended, and what the sandbox refused on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finished {
+    pub outcome: Outcome,
+    pub denials: crate::supervisor::Denials,
 }
 
 impl Outcome {
@@ -258,7 +269,7 @@ fn first_report(
             let _ = sandbox.wait(None);
             Err(exec_failed(spec, errno))
         }
-        Ok(Some(Report::Exited(_))) | Ok(None) | Err(_) => {
+        Ok(Some(Report::Exited(_) | Report::Denials(_))) | Ok(None) | Err(_) => {
             kill_child(pid);
             Err(SpawnError::Setup(
                 "the sandbox ended before the command started (any message from it is above)"
@@ -328,7 +339,7 @@ impl Sandbox {
 
     /// Waits for the command to end, for `timeout`, or for a signal to
     /// stockade (forwarded, then the tree is killed after a grace period).
-    pub fn wait(mut self, timeout: Option<Duration>) -> Result<Outcome, SpawnError> {
+    pub fn wait(mut self, timeout: Option<Duration>) -> Result<Finished, SpawnError> {
         let blocked = blocked_set();
         // SAFETY: blocked is valid; signalfd returns a new fd or -1.
         let sigfd = unsafe { libc::signalfd(-1, &blocked, libc::SFD_CLOEXEC) };
@@ -405,10 +416,14 @@ impl Sandbox {
         let mut status = 0;
         // SAFETY: waitpid on our own exited child.
         unsafe { libc::waitpid(self.pid, &mut status, 0) };
+        let mut denials = crate::supervisor::Denials::default();
         let reported = match self.report.as_mut() {
-            Some(report) => match Report::read_from(report) {
-                Ok(Some(Report::Exited(status))) => Some(status),
-                _ => None,
+            Some(report) => loop {
+                match Report::read_from(report) {
+                    Ok(Some(Report::Denials(more))) => denials = more,
+                    Ok(Some(Report::Exited(status))) => break Some(status),
+                    _ => break None,
+                }
             },
             // Landlock-only: the command is our own child.
             None => {
@@ -416,7 +431,7 @@ impl Sandbox {
                 Some(status)
             }
         };
-        Ok(match (timed_out, interrupted, reported) {
+        let outcome = match (timed_out, interrupted, reported) {
             (true, _, _) => Outcome::TimedOut,
             (false, _, Some(status)) if libc::WIFEXITED(status) => {
                 Outcome::Exited(libc::WEXITSTATUS(status))
@@ -430,7 +445,8 @@ impl Sandbox {
                     "the sandbox ended without reporting the command's status".into(),
                 ));
             }
-        })
+        };
+        Ok(Finished { outcome, denials })
     }
 
     fn kill(&self) {
@@ -483,7 +499,7 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
             libc::setpgid(0, 0);
         }
         wait_for_go(go_read);
-        child::command_main(spec, prepared, exec_write);
+        child::command_main(spec, prepared, exec_write, None);
     }
     if pid < 0 {
         return Err(SpawnError::Os {

@@ -14,6 +14,8 @@ pub enum Report {
     ExecFailed(i32),
     /// The command is running (its exec succeeded).
     Started,
+    /// What the supervisor refused (sent once, before `Exited`).
+    Denials(crate::supervisor::Denials),
     /// The command ended with this `wait` status.
     Exited(i32),
 }
@@ -22,8 +24,12 @@ const SETUP: u8 = b'F';
 const EXEC: u8 = b'E';
 const EXITED: u8 = b'S';
 const STARTED: u8 = b'R';
+const DENIALS: u8 = b'D';
 /// Longest message carried; a longer one is cut.
 const MAX_MESSAGE: usize = 4096;
+/// Longest list of denials (as JSON) read; at most `MAX_DENIALS` short
+/// records are ever sent, well inside a pipe's buffer.
+const MAX_DENIALS_JSON: usize = 48 * 1024;
 
 impl Report {
     /// Writes the report (one `write` for the small ones).
@@ -43,6 +49,15 @@ impl Report {
             Report::Started => {
                 buf.push(STARTED);
                 buf.extend_from_slice(&0u32.to_le_bytes());
+            }
+            Report::Denials(denials) => {
+                let json = serde_json::to_vec(denials).map_err(io::Error::other)?;
+                if json.len() > MAX_DENIALS_JSON {
+                    return Err(io::Error::other("denials too long to report"));
+                }
+                buf.push(DENIALS);
+                buf.extend_from_slice(&(json.len() as u32).to_le_bytes());
+                buf.extend_from_slice(&json);
             }
             Report::Exited(status) => {
                 buf.push(EXITED);
@@ -67,6 +82,18 @@ impl Report {
                 input.read_exact(&mut text)?;
                 Report::SetupFailed(String::from_utf8_lossy(&text).into_owned())
             }
+            DENIALS => {
+                let len = u32::from_le_bytes(word) as usize;
+                if len > MAX_DENIALS_JSON {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "denials too long",
+                    ));
+                }
+                let mut json = vec![0u8; len];
+                input.read_exact(&mut json)?;
+                Report::Denials(serde_json::from_slice(&json).map_err(io::Error::other)?)
+            }
             EXEC => Report::ExecFailed(i32::from_le_bytes(word)),
             STARTED => Report::Started,
             EXITED => Report::Exited(i32::from_le_bytes(word)),
@@ -90,6 +117,15 @@ mod tests {
             Report::SetupFailed("failed to bind /x: EPERM".into()),
             Report::ExecFailed(2),
             Report::Started,
+            Report::Denials(crate::supervisor::Denials {
+                list: vec![crate::supervisor::Denial {
+                    kind: "network".into(),
+                    target: "/run/docker.sock".into(),
+                    access: "connect".into(),
+                    rule: "network.unix_sockets".into(),
+                }],
+                dropped: 3,
+            }),
             Report::Exited(256),
         ] {
             let mut buf = Vec::new();

@@ -211,7 +211,7 @@ pub(crate) fn run(
             result = backend::run(&linux, &run);
         }
     }
-    let outcome = result.map_err(|e| match e {
+    let finished = result.map_err(|e| match e {
         SpawnError::NotFound { command } => crate::Error::CommandNotFound { command, path },
         SpawnError::NotExecutable { command, source } => {
             crate::Error::NotExecutable { command, source }
@@ -222,6 +222,7 @@ pub(crate) fn run(
             hint: "run 'stockade check' for what this machine offers".into(),
         },
     })?;
+    let outcome = finished.outcome;
     let ended = crate::run::Ended {
         exit_code: outcome.exit_code(),
         signal: match outcome {
@@ -229,6 +230,18 @@ pub(crate) fn run(
             _ => None,
         },
         timed_out: outcome == Outcome::TimedOut,
+        denials: finished
+            .denials
+            .list
+            .into_iter()
+            .map(|d| crate::run::Denial {
+                kind: d.kind,
+                target: d.target,
+                access: d.access,
+                rule: d.rule,
+            })
+            .collect(),
+        denials_dropped: finished.denials.dropped,
     };
     Ok((ended, plan))
 }

@@ -1,0 +1,346 @@
+//! `connect` on the command's behalf.
+//!
+//! The filter holds every `connect` (seccomp cannot read the address it
+//! points to). The supervisor copies the address out of the caller's
+//! memory once, takes a duplicate of the caller's socket (`pidfd_getfd`)
+//! and makes the call itself, on its own copy, so nothing the caller
+//! changes afterwards (another thread rewriting the address, `dup2` over
+//! the descriptor) can alter what was decided. The caller's syscall
+//! returns the supervisor's result.
+//!
+//! * A **pathname unix address** is resolved the way the kernel would for
+//!   the caller, from its working directory, with the caller's uid and
+//!   groups (the working thread lowers its capabilities first), to a file
+//!   descriptor. If that file is a socket, the call goes ahead only for a
+//!   socket bound inside the sandbox ([`super::diag`]) or one the policy
+//!   names in `unix_sockets`; it then connects to that exact file through
+//!   `/proc/self/fd/N`, so swapping the path afterwards changes nothing.
+//!   Anything else is refused with `EACCES` and a denial. Magic links
+//!   (`/proc/<pid>/fd/N`) are not followed (`ELOOP`): they would name the
+//!   supervisor's descriptors, not the caller's.
+//! * **Every other address** (abstract and unnamed unix, inet, ...) is
+//!   connected as given: the supervisor lives in the sandbox's network
+//!   namespace, which confines them exactly as it confines the command.
+//!
+//! What changes for the command: a server accepting the connection sees
+//! the supervisor (the sandbox's pid 1) as its peer's pid in
+//! `SO_PEERCRED`; uid and gid are the command's.
+
+use super::diag::{self, BoundFile};
+use super::notify::Notification;
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// `sizeof(struct sockaddr_storage)`: the kernel refuses longer addresses.
+const MAX_ADDRESS: usize = 128;
+
+/// What the caller asked to connect to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Address<'a> {
+    /// A pathname unix socket (the bytes before the first NUL).
+    Path(&'a [u8]),
+    /// Anything else: connected as given.
+    Other,
+}
+
+/// Classifies a copied `sockaddr`.
+pub(crate) fn classify(address: &[u8]) -> Address<'_> {
+    let family = address.get(..2).map(|f| u16::from_ne_bytes([f[0], f[1]]));
+    match (family, address.get(2)) {
+        (Some(family), Some(&first)) if family == libc::AF_UNIX as u16 && first != 0 => {
+            let path = &address[2..];
+            let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+            Address::Path(&path[..end])
+        }
+        _ => Address::Other,
+    }
+}
+
+/// The answer to one held `connect`, and the denial to report if it was
+/// refused.
+pub(crate) struct Answer {
+    pub(crate) result: Result<i64, i32>,
+    pub(crate) refused: Option<String>,
+}
+
+impl Answer {
+    fn errno(errno: i32) -> Answer {
+        Answer {
+            result: Err(errno),
+            refused: None,
+        }
+    }
+}
+
+/// The sockets a sandbox may reach besides its own: the policy's
+/// `unix_sockets`, by device and inode, found when the sandbox started.
+#[derive(Debug, Default)]
+pub(crate) struct Allowed {
+    files: Vec<(u64, u64)>,
+}
+
+impl Allowed {
+    /// The files the paths name now (inside the sandbox's tree); a path
+    /// that does not exist allows nothing.
+    pub(crate) fn new(paths: &[std::path::PathBuf]) -> Allowed {
+        use std::os::unix::fs::MetadataExt;
+        let files = paths
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| (m.dev(), m.ino()))
+            .collect();
+        Allowed { files }
+    }
+
+    fn contains(&self, stat: &libc::stat) -> bool {
+        self.files.contains(&(stat.st_dev, stat.st_ino))
+    }
+}
+
+/// Decides and makes one held `connect`. Runs on its own thread, whose
+/// capabilities it lowers.
+pub(crate) fn handle(listener: RawFd, call: &Notification, allowed: &Allowed) -> Answer {
+    if i64::from(call.nr) != libc::SYS_connect {
+        return Answer::errno(libc::ENOSYS);
+    }
+    let Ok(fd) = i32::try_from(call.args[0]) else {
+        return Answer::errno(libc::EBADF);
+    };
+    let len = call.args[2] as i32;
+    let Ok(len) = usize::try_from(len) else {
+        return Answer::errno(libc::EINVAL);
+    };
+    if len > MAX_ADDRESS {
+        return Answer::errno(libc::EINVAL);
+    }
+    let mut address = [0u8; MAX_ADDRESS];
+    if let Err(errno) = read_memory(call.pid, call.args[1], &mut address[..len]) {
+        return Answer::errno(errno);
+    }
+    let address = &address[..len];
+    let pidfd = match pidfd_open(call.pid) {
+        Ok(pidfd) => pidfd,
+        Err(errno) => return Answer::errno(errno),
+    };
+    let socket = match pidfd_getfd(&pidfd, fd) {
+        Ok(socket) => socket,
+        Err(errno) => return Answer::errno(errno),
+    };
+    let target = classify(address);
+    let cwd = match target {
+        Address::Path(_) => match open_cwd(call.pid) {
+            Ok(cwd) => Some(cwd),
+            Err(errno) => return Answer::errno(errno),
+        },
+        Address::Other => None,
+    };
+    // SAFETY: `listener` stays open while any worker runs (the supervisor
+    // owns it until the sandbox's init exits).
+    let listener = unsafe { std::os::fd::BorrowedFd::borrow_raw(listener) };
+    if !super::notify::still_held(listener, call.id) {
+        // The caller is gone; its pid, memory and descriptor may be
+        // another process's by now.
+        return Answer::errno(libc::ENOENT);
+    }
+    if let Err(e) = crate::spawn::lower_effective_capabilities() {
+        return Answer::errno(e.raw_os_error().unwrap_or(libc::EPERM));
+    }
+    match (target, cwd) {
+        (Address::Path(path), Some(cwd)) => connect_path(&socket, &cwd, path, allowed),
+        _ => Answer {
+            result: connect(&socket, address),
+            refused: None,
+        },
+    }
+}
+
+/// A pathname address: resolve, check, connect to the resolved file.
+fn connect_path(socket: &OwnedFd, cwd: &OwnedFd, path: &[u8], allowed: &Allowed) -> Answer {
+    let shown = String::from_utf8_lossy(path).into_owned();
+    let file = match open_path(cwd, path) {
+        Ok(file) => file,
+        Err(errno) => return Answer::errno(errno),
+    };
+    let stat = match fstat(&file) {
+        Ok(stat) => stat,
+        Err(errno) => return Answer::errno(errno),
+    };
+    if stat.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        // What the kernel says for a path that is not a socket.
+        return Answer::errno(libc::ECONNREFUSED);
+    }
+    let bound_here = || {
+        let Some(file) = BoundFile::of_stat(stat.st_dev, stat.st_ino) else {
+            return false;
+        };
+        // Unreadable diagnostics refuse: the socket is not known to be
+        // the sandbox's.
+        diag::bound_sockets().is_ok_and(|bound| bound.contains(&file))
+    };
+    if !allowed.contains(&stat) && !bound_here() {
+        return Answer {
+            result: Err(libc::EACCES),
+            refused: Some(shown),
+        };
+    }
+    let via = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let mut address = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+    address.extend_from_slice(via.as_bytes());
+    address.push(0);
+    Answer {
+        result: connect(socket, &address),
+        refused: None,
+    }
+}
+
+fn errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Copies `into.len()` bytes at `remote` in process `pid`.
+fn read_memory(pid: u32, remote: u64, into: &mut [u8]) -> Result<(), i32> {
+    if into.is_empty() {
+        return Ok(());
+    }
+    let local = libc::iovec {
+        iov_base: into.as_mut_ptr().cast(),
+        iov_len: into.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: remote as *mut libc::c_void,
+        iov_len: into.len(),
+    };
+    // SAFETY: `local` covers `into`, valid for writes of its length; the
+    // remote iovec is only read by the kernel, in the other process.
+    let n = unsafe { libc::process_vm_readv(pid as libc::pid_t, &local, 1, &remote, 1, 0) };
+    match n {
+        n if n == into.len() as isize => Ok(()),
+        n if n < 0 && errno() != libc::EFAULT => Err(errno()),
+        _ => Err(libc::EFAULT),
+    }
+}
+
+fn pidfd_open(pid: u32) -> Result<OwnedFd, i32> {
+    // SAFETY: pidfd_open takes integers only.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: pidfd_open returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn pidfd_getfd(pidfd: &OwnedFd, fd: i32) -> Result<OwnedFd, i32> {
+    // SAFETY: pidfd_getfd takes integers only; the new descriptor is
+    // close-on-exec.
+    let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    if got < 0 {
+        return Err(errno());
+    }
+    // SAFETY: pidfd_getfd returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(got as RawFd) })
+}
+
+/// The caller's working directory (`/proc/<tid>/cwd`, per thread).
+fn open_cwd(pid: u32) -> Result<OwnedFd, i32> {
+    let path = CString::new(format!("/proc/{pid}/cwd")).map_err(|_| libc::EINVAL)?;
+    // SAFETY: path is a valid NUL-terminated string for the call.
+    let fd = unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: open returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `openat2(cwd, path, O_PATH, RESOLVE_NO_MAGICLINKS)`: the file `connect`
+/// would reach, following ordinary symlinks as it does.
+fn open_path(cwd: &OwnedFd, path: &[u8]) -> Result<OwnedFd, i32> {
+    let path = CString::new(path).map_err(|_| libc::EINVAL)?;
+    // SAFETY: open_how is plain data.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: path and how are valid for the call; the size is how's.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            cwd.as_raw_fd(),
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: openat2 returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn fstat(file: &OwnedFd) -> Result<libc::stat, i32> {
+    // SAFETY: stat is plain data filled by fstat.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: stat is valid for writes for the call.
+    if unsafe { libc::fstat(file.as_raw_fd(), &mut stat) } != 0 {
+        return Err(errno());
+    }
+    Ok(stat)
+}
+
+/// `connect(socket, address)`; `Ok(0)` or the errno, as the caller's call
+/// would return them.
+fn connect(socket: &OwnedFd, address: &[u8]) -> Result<i64, i32> {
+    // SAFETY: address is valid for reads of its length for the call.
+    let rc = unsafe {
+        libc::connect(
+            socket.as_raw_fd(),
+            address.as_ptr().cast(),
+            address.len() as libc::socklen_t,
+        )
+    };
+    match rc {
+        0 => Ok(0),
+        _ => Err(errno()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unix(path: &[u8]) -> Vec<u8> {
+        let mut a = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+        a.extend_from_slice(path);
+        a
+    }
+
+    #[test]
+    fn pathname_addresses_are_cut_at_the_first_nul() {
+        assert_eq!(
+            classify(&unix(b"/run/docker.sock\0")),
+            Address::Path(b"/run/docker.sock")
+        );
+        assert_eq!(classify(&unix(b"rel/s")), Address::Path(b"rel/s"));
+        assert_eq!(classify(&unix(b"/a\0/b")), Address::Path(b"/a"));
+    }
+
+    #[test]
+    fn abstract_unnamed_inet_and_short_addresses_are_other() {
+        assert_eq!(classify(&unix(b"\0abstract")), Address::Other);
+        assert_eq!(classify(&unix(b"")), Address::Other);
+        assert_eq!(classify(&[]), Address::Other);
+        assert_eq!(classify(&[1]), Address::Other);
+        let mut inet = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+        inet.extend_from_slice(b"/not/a/path");
+        assert_eq!(classify(&inet), Address::Other);
+    }
+}

@@ -1,0 +1,234 @@
+//! The supervisor: the sandbox's init answering the syscalls the seccomp
+//! filter holds for it (`SECCOMP_RET_USER_NOTIF`). Today that is `connect`
+//! in network `off` and `proxy`: no host unix socket (docker.sock, an
+//! ssh-agent, D-Bus) is reachable unless the policy's `unix_sockets` names
+//! it, while the command's own sockets work as usual.
+//!
+//! Why a supervisor: a pathname unix socket is found by its file, so
+//! neither the network namespace nor a read-only mount stops `connect`,
+//! and Landlock (up to ABI 7) has no right for it. seccomp sees only the
+//! pointer to the address. So the filter holds the call, and the init, which
+//! can read the caller's memory and descriptors, decides and connects on
+//! its behalf ([`connect`]). Datagram unix sockets, which can send to any
+//! path without `connect`, are refused by the filter itself.
+//!
+//! # Process structure
+//!
+//! The command's process installs the filter right before `execve` and
+//! sends the listener to the init over a socket pair ([`fdpass`]). The
+//! init polls it along with its signals; each held call gets a short-lived
+//! thread, so a `connect` that blocks (a full backlog) holds up nothing
+//! else. Threads lower their capabilities before acting for the command.
+//! Refusals are kept (at most [`MAX_DENIALS`]) and reported to stockade
+//! with the command's status.
+//!
+//! # Security
+//!
+//! The filter is installed with `WAIT_KILLABLE_RECV` so that a held call is
+//! not restarted behind the supervisor's back. The listener never reaches
+//! the command: it is close-on-exec and the command's process closes it
+//! before `execve`; without the init to receive it, the command's process
+//! fails instead of running with calls nobody answers.
+
+pub(crate) mod connect;
+pub(crate) mod diag;
+pub(crate) mod fdpass;
+mod notify;
+
+use serde::{Deserialize, Serialize};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Refusals kept per run; later ones are only counted.
+pub const MAX_DENIALS: usize = 64;
+
+/// Something the sandbox refused and observed (SPEC 3.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Denial {
+    /// `network`, `filesystem` or `syscall`.
+    pub kind: String,
+    /// What was asked for: a socket path, as the command gave it.
+    pub target: String,
+    /// The operation: `connect`.
+    pub access: String,
+    /// The rule that refused it.
+    pub rule: String,
+}
+
+/// The denials of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Denials {
+    /// The first [`MAX_DENIALS`].
+    pub list: Vec<Denial>,
+    /// How many more there were.
+    pub dropped: u64,
+}
+
+impl Denials {
+    fn push(&mut self, denial: Denial) {
+        if self.list.len() < MAX_DENIALS {
+            self.list.push(denial);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+struct Shared {
+    listener: OwnedFd,
+    allowed: connect::Allowed,
+    denials: Mutex<Denials>,
+}
+
+/// The init's side of the filter: the listener and what it decided.
+pub(crate) struct Supervisor {
+    shared: Arc<Shared>,
+}
+
+impl Supervisor {
+    /// Supervises the calls `listener` holds; `unix_sockets` are the
+    /// policy's host sockets, as paths in the sandbox's tree.
+    pub(crate) fn new(listener: OwnedFd, unix_sockets: &[PathBuf]) -> Supervisor {
+        Supervisor {
+            shared: Arc::new(Shared {
+                listener,
+                allowed: connect::Allowed::new(unix_sockets),
+                denials: Mutex::new(Denials::default()),
+            }),
+        }
+    }
+
+    /// The descriptor to poll for held calls.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.shared.listener.as_raw_fd()
+    }
+
+    /// Takes one held call and answers it on a new thread. When no thread
+    /// can be made (the sandbox is at its process limit, which counts
+    /// threads) the call fails with `EAGAIN`, as a busy socket's would.
+    pub(crate) fn serve_one(&self) {
+        let Ok(call) = notify::receive(self.shared.listener.as_fd()) else {
+            return; // the caller died meanwhile
+        };
+        let shared = Arc::clone(&self.shared);
+        let work = move || answer(&shared, &call);
+        let spawned = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(work);
+        if spawned.is_err() {
+            notify::respond(self.shared.listener.as_fd(), call.id, Err(libc::EAGAIN));
+        }
+    }
+
+    /// The refusals so far.
+    pub(crate) fn denials(&self) -> Denials {
+        self.shared
+            .denials
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn answer(shared: &Shared, call: &notify::Notification) {
+    let answer = connect::handle(shared.listener.as_raw_fd(), call, &shared.allowed);
+    if let Some(target) = answer.refused {
+        if let Ok(mut denials) = shared.denials.lock() {
+            denials.push(Denial {
+                kind: "network".into(),
+                target,
+                access: "connect".into(),
+                rule: "network.unix_sockets".into(),
+            });
+        }
+    }
+    notify::respond(shared.listener.as_fd(), call.id, answer.result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seccomp::{SeccompOptions, SocketPolicy, compile, install, rules};
+
+    #[test]
+    fn denials_past_the_bound_are_counted() {
+        let mut denials = Denials::default();
+        for i in 0..MAX_DENIALS + 5 {
+            denials.push(Denial {
+                kind: "network".into(),
+                target: format!("/s{i}"),
+                access: "connect".into(),
+                rule: "network.unix_sockets".into(),
+            });
+        }
+        assert_eq!(denials.list.len(), MAX_DENIALS);
+        assert_eq!(denials.dropped, 5);
+    }
+
+    /// The filter holds `connect` until the listener answers: a grandchild's
+    /// `connect(-1, NULL, 0)` (`EBADF` from the kernel) gets the answer the
+    /// test gives instead.
+    #[test]
+    fn connect_waits_for_the_supervisors_answer() {
+        if !crate::probe::seccomp_filters_available() {
+            assert_ne!(
+                std::env::var("STOCKADE_TEST_MUST_ENFORCE").as_deref(),
+                Ok("1"),
+                "seccomp filters are required"
+            );
+            eprintln!("skipped: seccomp filters are not available");
+            return;
+        }
+        let options = SeccompOptions {
+            sockets: SocketPolicy::UnixOnly,
+            supervise_connect: true,
+        };
+        let filter = compile(&rules(&options)).unwrap();
+        // SAFETY: the child makes only raw syscalls and ioctls (no
+        // allocation: the filter was compiled before) and leaves by _exit.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            let code = match install(&filter) {
+                Ok(Some(listener)) => held_connect(&listener),
+                _ => 90,
+            };
+            // SAFETY: _exit ends the child without the harness's handlers.
+            unsafe { libc::_exit(code) }
+        }
+        let mut status = 0;
+        // SAFETY: our own child; status is a valid out-pointer.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        assert!(libc::WIFEXITED(status), "status {status:#x}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "see held_connect's codes");
+    }
+
+    /// In the filtered child: 0 when the grandchild's connect returned the
+    /// supervisor's ECONNABORTED.
+    fn held_connect(listener: &OwnedFd) -> i32 {
+        // SAFETY: fork in a single-threaded child; the grandchild makes one
+        // raw syscall and leaves by _exit.
+        let grandchild = unsafe { libc::fork() };
+        if grandchild == 0 {
+            // SAFETY: connect with a null address and length 0.
+            let rc = unsafe { libc::connect(-1, std::ptr::null(), 0) };
+            let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            // SAFETY: as above.
+            unsafe { libc::_exit(if rc == 0 { 0 } else { errno }) }
+        }
+        let Ok(call) = notify::receive(listener.as_fd()) else {
+            return 91;
+        };
+        if i64::from(call.nr) != libc::SYS_connect || call.args[0] as i32 != -1 {
+            return 92;
+        }
+        notify::respond(listener.as_fd(), call.id, Err(libc::ECONNABORTED));
+        let mut status = 0;
+        // SAFETY: our own child; status is a valid out-pointer.
+        unsafe { libc::waitpid(grandchild, &mut status, 0) };
+        match libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == libc::ECONNABORTED {
+            true => 0,
+            false => 93,
+        }
+    }
+}
