@@ -11,8 +11,8 @@
 //! --ignored` shows them).
 //!
 //! Classes: 1-4 in `filesystem`, 5, 6, 8 in `protected`, 7, 9 in `denied`,
-//! 10-12, 14, 15 in `kernel`, 13, 16-18 in `processes`, 24 and exit
-//! statuses in `status`.
+//! 10-12, 14, 15 in `kernel`, 13, 16-18 in `processes`, 19, 20 and 22
+//! with network `off` in `network`, 24 and exit statuses in `status`.
 //!
 //! Needs the probe binary (`cargo build -p stockade-probe`). Without a
 //! kernel that can run the `workspace` profile every test prints
@@ -28,6 +28,8 @@ mod filesystem;
 mod kernel;
 #[path = "escapes/landlock_only.rs"]
 mod landlock_only;
+#[path = "escapes/network.rs"]
+mod network;
 #[path = "escapes/processes.rs"]
 mod processes;
 #[path = "escapes/protected.rs"]

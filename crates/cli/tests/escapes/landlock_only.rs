@@ -24,6 +24,16 @@ fn landlock_only_refuses_without_the_waiver_and_names_what_it_cannot_hold() {
     );
     assert!(r.ops.is_empty(), "nothing ran");
     t.assert_unchanged(&before, &[]);
+    // Without a sandbox init nothing decides connect(): host unix sockets
+    // are one of the rules it names.
+    let explain = t
+        .command()
+        .env(FORCE.0, FORCE.1)
+        .args(["explain", "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(text.contains("\"network.unix_sockets\""), "{text}");
 }
 
 #[test]

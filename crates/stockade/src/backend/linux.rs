@@ -130,6 +130,21 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
         ),
     };
     items.push(hard(network.into(), how.into()));
+    if linux.seccomp.supervise_connect {
+        let listed = match linux.unix_sockets.len() {
+            0 => "none listed".to_string(),
+            _ => linux
+                .unix_sockets
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        items.push(hard(
+            "network.unix_sockets".into(),
+            format!("the sandbox's init makes every connect() and refuses host unix sockets but the listed ({listed}); unix datagram sockets are refused"),
+        ));
+    }
     items.push(hard(
         format!("syscall filter ({} rules)", linux.seccomp_rules.len()),
         "seccomp-bpf, with no_new_privs; every capability dropped".into(),
