@@ -21,6 +21,7 @@ pub(crate) const OPS: &[Op] = &[
     op("unix-connect", "PATH", 1, 1, unix_connect),
     op("unix-connect-fd", "PATH", 1, 1, unix_connect_fd),
     op("unix-echo", "PATH", 1, 1, unix_echo),
+    op("unix-echo-thread", "PATH", 1, 1, unix_echo_thread),
     op("unix-dgram-send", "PATH", 1, 1, unix_dgram_send),
     op("abstract-connect", "NAME", 1, 1, abstract_connect),
     op("abstract-listen", "NAME", 1, 1, abstract_listen),
@@ -146,6 +147,21 @@ fn unix_echo(a: &Args) -> Outcome {
     result
 }
 
+/// [`unix_echo`] on a second thread, whose `connect` the supervisor must
+/// answer as the thread's, not the process's.
+fn unix_echo_thread(a: &Args) -> Outcome {
+    let path = a.path(0).to_path_buf();
+    std::thread::spawn(move || -> std::io::Result<()> {
+        let listener = UnixListener::bind(&path)?;
+        let result = echo_io(&listener, UnixStream::connect(&path));
+        std::fs::remove_file(&path)?;
+        result
+    })
+    .join()
+    .map_err(|_| Failure::Usage("the thread panicked".into()))??;
+    Ok(vec![])
+}
+
 /// The same with the abstract name `"\0NAME"`.
 fn abstract_echo(a: &Args) -> Outcome {
     let address = abstract_address(a)?;
@@ -154,12 +170,16 @@ fn abstract_echo(a: &Args) -> Outcome {
 }
 
 fn echo(listener: &UnixListener, client: std::io::Result<UnixStream>) -> Outcome {
+    echo_io(listener, client)?;
+    Ok(vec![])
+}
+
+fn echo_io(listener: &UnixListener, client: std::io::Result<UnixStream>) -> std::io::Result<()> {
     use std::io::{Read, Write};
     client?.write_all(b"e")?;
     let (mut accepted, _) = listener.accept()?;
     let mut byte = [0u8];
-    accepted.read_exact(&mut byte)?;
-    Ok(vec![])
+    accepted.read_exact(&mut byte)
 }
 
 /// `sendto` one datagram to the unix socket PATH from an unbound

@@ -44,6 +44,7 @@ fn host_pathname_sockets_are_refused_while_the_sandboxs_own_work() {
         .op(&["unix-dgram-send", &t.p("outside/host.sock")])
         .op(&["unix-echo", "own.sock"])
         .op(&["unix-echo", "/tmp/own.sock"])
+        .op(&["unix-echo-thread", "/tmp/thread.sock"])
         .op(&["unix-connect", &t.p("ws/missing.sock")])
         .run();
     let [
@@ -55,6 +56,7 @@ fn host_pathname_sockets_are_refused_while_the_sandboxs_own_work() {
         dgram,
         own,
         own_tmp,
+        thread,
         missing,
     ] = r.ops();
     denied(direct, &["EACCES"]);
@@ -68,6 +70,8 @@ fn host_pathname_sockets_are_refused_while_the_sandboxs_own_work() {
     denied(dgram, &["EACCES"]);
     allowed(own);
     allowed(own_tmp);
+    // Answered for the calling thread, not the process's main thread.
+    allowed(thread);
     denied(missing, &["ENOENT"]);
     assert!(
         !outside.was_reached(),

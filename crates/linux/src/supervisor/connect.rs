@@ -223,14 +223,38 @@ fn read_memory(pid: u32, remote: u64, into: &mut [u8]) -> Result<(), i32> {
     }
 }
 
-fn pidfd_open(pid: u32) -> Result<OwnedFd, i32> {
-    // SAFETY: pidfd_open takes integers only.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+/// `PIDFD_THREAD` (Linux 6.9): a pidfd for one thread, whose descriptor
+/// table `pidfd_getfd` then reads (a thread may have its own).
+const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
+
+/// A pidfd for the calling thread `tid`. Before Linux 6.9 only a thread
+/// group leader has one: the leader's is used, whose descriptor table the
+/// thread shares unless it called `unshare(CLONE_FILES)`.
+fn pidfd_open(tid: u32) -> Result<OwnedFd, i32> {
+    let open = |pid: libc::pid_t, flags: libc::c_uint| {
+        // SAFETY: pidfd_open takes integers only.
+        unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) }
+    };
+    let mut fd = open(tid as libc::pid_t, PIDFD_THREAD);
+    if fd < 0 && errno() == libc::EINVAL {
+        fd = open(thread_group(tid).ok_or(libc::ESRCH)?, 0);
+    }
     if fd < 0 {
         return Err(errno());
     }
     // SAFETY: pidfd_open returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// The thread group (process) of thread `tid`, from `/proc/<tid>/status`.
+fn thread_group(tid: u32) -> Option<libc::pid_t> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn pidfd_getfd(pidfd: &OwnedFd, fd: i32) -> Result<OwnedFd, i32> {
