@@ -126,10 +126,20 @@ fn holds_none() -> io::Result<bool> {
 /// uid and groups allow, like the command. Capabilities are per thread on
 /// Linux, so the process's other threads keep theirs.
 pub(crate) fn lower_effective() -> io::Result<()> {
+    set_effective(false)
+}
+
+/// Makes the calling thread's effective capabilities its permitted ones
+/// again (after [`lower_effective`]).
+pub(crate) fn raise_effective() -> io::Result<()> {
+    set_effective(true)
+}
+
+fn set_effective(raised: bool) -> io::Result<()> {
     let mut data = [NO_CAPS; 2];
     capability_call(libc::SYS_capget, &mut data)?;
     for d in &mut data {
-        d.effective = 0;
+        d.effective = if raised { d.permitted } else { 0 };
     }
     capability_call(libc::SYS_capset, &mut data)
 }

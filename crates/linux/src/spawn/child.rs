@@ -19,7 +19,7 @@ use crate::supervisor::{Supervisor, fdpass};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// Signals the sandbox's first process forwards to the command when
 /// stockade sends them (the terminal delivers its own directly).
@@ -140,30 +140,26 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
         Ok(4) => Report::ExecFailed(i32::from_le_bytes(errno)),
         _ => Report::Started,
     };
-    let supervisor = match to_init.map(|end| fdpass::receive(end.as_fd())) {
+    let received = to_init.map(|end| {
+        fdpass::receive(end.as_fd()).and_then(|listener| {
+            listener
+                .ok_or_else(|| std::io::Error::other("the command's process sent no listener"))
+                .and_then(|listener| Supervisor::new(listener, &spec.unix_sockets))
+        })
+    });
+    let supervisor = match received {
         None => None,
-        Some(Ok(Some(listener))) => Some(Supervisor::new(listener, &spec.unix_sockets)),
-        Some(received) if started == Report::Started => {
+        Some(Ok(supervisor)) => Some(supervisor),
+        Some(Err(e)) if started == Report::Started => {
             // The command runs under a filter nobody would answer.
             // SAFETY: kill on our own child.
             unsafe { libc::kill(command, libc::SIGKILL) };
-            let e = match received {
-                Err(e) => e,
-                _ => std::io::Error::other("the command's process sent none"),
-            };
-            setup_failed(&mut report, "receive the seccomp listener", e);
+            setup_failed(&mut report, "supervise the command's connect calls", e);
         }
-        Some(_) => None,
+        Some(Err(_)) => None,
     };
     let _ = started.write_to(&mut report);
-    let status = match supervise(command, &blocked, supervisor.as_ref()) {
-        Ok(status) => status,
-        Err(e) => {
-            // SAFETY: kill on our own child.
-            unsafe { libc::kill(command, libc::SIGKILL) };
-            setup_failed(&mut report, "supervise the command", e);
-        }
-    };
+    let status = supervise(command, &blocked);
     if let Some(supervisor) = &supervisor {
         let denials = supervisor.denials();
         if !denials.list.is_empty() {
@@ -193,73 +189,18 @@ fn setup(spec: &Spec) -> Result<Option<PreparedRuleset>, String> {
 
 /// Reaps every child; forwards signals sent by stockade (not those the
 /// terminal sent to the whole process group, which the command already
-/// got); answers held calls; returns the command's wait status once it has
-/// ended.
-fn supervise(
-    command: libc::pid_t,
-    blocked: &libc::sigset_t,
-    supervisor: Option<&Supervisor>,
-) -> std::io::Result<i32> {
-    // SAFETY: blocked is valid; signalfd returns a new fd or -1.
-    let sigfd = unsafe { libc::signalfd(-1, blocked, libc::SFD_CLOEXEC) };
-    if sigfd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: signalfd returned a new fd that nothing else owns.
-    let sigfd = unsafe { OwnedFd::from_raw_fd(sigfd) };
-    let mut listening = supervisor.is_some();
+/// got); returns the command's wait status once it has ended.
+fn supervise(command: libc::pid_t, blocked: &libc::sigset_t) -> i32 {
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: sigfd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: supervisor.map_or(-1, Supervisor::fd),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let count = if listening { 2 } else { 1 };
-        // SAFETY: fds is a valid array of at least `count` pollfd.
-        if unsafe { libc::poll(fds.as_mut_ptr(), count, -1) } < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if let Some(supervisor) = supervisor.filter(|_| listening) {
-            if fds[1].revents & libc::POLLIN != 0 {
-                supervisor.serve_one();
-            } else if fds[1].revents != 0 {
-                listening = false; // every filtered process is gone
-            }
-        }
-        if fds[0].revents == 0 {
-            continue;
-        }
-        // SAFETY: signalfd_siginfo is plain data filled by read.
-        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        // SAFETY: info is valid for writes of `size` bytes.
-        let n = unsafe {
-            libc::read(
-                sigfd.as_raw_fd(),
-                (&mut info as *mut libc::signalfd_siginfo).cast(),
-                size,
-            )
-        };
-        if n != size as isize {
-            continue;
-        }
-        let signal = info.ssi_signo as libc::c_int;
+        // SAFETY: siginfo_t is plain data filled by sigwaitinfo.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: blocked is a valid set of blocked signals; info is valid.
+        let signal = unsafe { libc::sigwaitinfo(blocked, &mut info) };
         if signal == libc::SIGCHLD {
             if let Some(status) = reap(command) {
-                return Ok(status);
+                return status;
             }
-        } else if info.ssi_code == libc::SI_USER || info.ssi_code == libc::SI_QUEUE {
+        } else if signal > 0 && (info.si_code == libc::SI_USER || info.si_code == libc::SI_QUEUE) {
             // SAFETY: kill with a valid pid and signal.
             unsafe { libc::kill(command, signal) };
         }

@@ -24,7 +24,10 @@ mod net;
 mod report;
 
 pub use bwrap::{BwrapLaunch, HELPER_FLAG, spawn_bwrap};
-pub(crate) use caps::lower_effective as lower_effective_capabilities;
+pub(crate) use caps::{
+    lower_effective as lower_effective_capabilities,
+    raise_effective as raise_effective_capabilities,
+};
 pub(crate) use child::bwrap_init_main;
 
 use crate::landlock::LandlockPlan;

@@ -98,11 +98,15 @@ impl Allowed {
     }
 }
 
-/// Decides and makes one held `connect`. Runs on its own thread, whose
-/// capabilities it lowers.
+/// Decides and makes one held `connect`, on a worker thread of its own:
+/// it reads the caller's memory and descriptors with the thread's
+/// capabilities, then lowers them before acting for the caller.
 pub(crate) fn handle(listener: RawFd, call: &Notification, allowed: &Allowed) -> Answer {
     if i64::from(call.nr) != libc::SYS_connect {
         return Answer::errno(libc::ENOSYS);
+    }
+    if let Err(e) = crate::spawn::raise_effective_capabilities() {
+        return Answer::errno(e.raw_os_error().unwrap_or(libc::EPERM));
     }
     let Ok(fd) = i32::try_from(call.args[0]) else {
         return Answer::errno(libc::EBADF);

@@ -36,8 +36,9 @@ pub(crate) mod fdpass;
 mod notify;
 
 use serde::{Deserialize, Serialize};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Refusals kept per run; later ones are only counted.
@@ -79,6 +80,8 @@ struct Shared {
     listener: OwnedFd,
     allowed: connect::Allowed,
     denials: Mutex<Denials>,
+    /// Workers waiting on the listener.
+    waiting: AtomicUsize,
 }
 
 /// The init's side of the filter: the listener and what it decided.
@@ -89,35 +92,22 @@ pub(crate) struct Supervisor {
 impl Supervisor {
     /// Supervises the calls `listener` holds; `unix_sockets` are the
     /// policy's host sockets, as paths in the sandbox's tree.
-    pub(crate) fn new(listener: OwnedFd, unix_sockets: &[PathBuf]) -> Supervisor {
-        Supervisor {
+    ///
+    /// # Errors
+    ///
+    /// No worker thread could be started: nobody would answer the calls.
+    pub(crate) fn new(listener: OwnedFd, unix_sockets: &[PathBuf]) -> std::io::Result<Supervisor> {
+        let supervisor = Supervisor {
             shared: Arc::new(Shared {
                 listener,
                 allowed: connect::Allowed::new(unix_sockets),
                 denials: Mutex::new(Denials::default()),
+                waiting: AtomicUsize::new(0),
             }),
-        }
-    }
-
-    /// The descriptor to poll for held calls.
-    pub(crate) fn fd(&self) -> RawFd {
-        self.shared.listener.as_raw_fd()
-    }
-
-    /// Takes one held call and answers it on a new thread. When no thread
-    /// can be made (the sandbox is at its process limit, which counts
-    /// threads) the call fails with `EAGAIN`, as a busy socket's would.
-    pub(crate) fn serve_one(&self) {
-        let Ok(call) = notify::receive(self.shared.listener.as_fd()) else {
-            return; // the caller died meanwhile
         };
-        let shared = Arc::clone(&self.shared);
-        let work = move || answer(&shared, &call);
-        let spawned = std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(work);
-        if spawned.is_err() {
-            notify::respond(self.shared.listener.as_fd(), call.id, Err(libc::EAGAIN));
+        match add_worker(&supervisor.shared) {
+            true => Ok(supervisor),
+            false => Err(std::io::Error::other("no worker thread could be started")),
         }
     }
 
@@ -128,6 +118,45 @@ impl Supervisor {
             .lock()
             .map(|d| d.clone())
             .unwrap_or_default()
+    }
+}
+
+/// Starts a worker, counted as waiting from the start so that two workers
+/// taking calls at once do not both start another. `false` when no thread
+/// can be made (the sandbox is at its process limit, which counts threads):
+/// the workers there are serve on.
+fn add_worker(shared: &Arc<Shared>) -> bool {
+    shared.waiting.fetch_add(1, Ordering::SeqCst);
+    let worker = Arc::clone(shared);
+    let spawned = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || work(&worker));
+    if spawned.is_err() {
+        shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+    spawned.is_ok()
+}
+
+/// A worker: takes held calls from the listener and answers them, one at a
+/// time, until the init exits.
+fn work(shared: &Arc<Shared>) {
+    loop {
+        let received = notify::receive(shared.listener.as_fd());
+        let before = shared.waiting.fetch_sub(1, Ordering::SeqCst);
+        let call = match received {
+            Ok(call) => call,
+            // The caller died between the hold and the receive.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {
+                shared.waiting.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
+            Err(_) => return, // the listener is gone
+        };
+        if before == 1 {
+            add_worker(shared);
+        }
+        answer(shared, &call);
+        shared.waiting.fetch_add(1, Ordering::SeqCst);
     }
 }
 
