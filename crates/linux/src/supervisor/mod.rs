@@ -138,19 +138,20 @@ fn add_worker(shared: &Arc<Shared>) -> bool {
 }
 
 /// A worker: takes held calls from the listener and answers them, one at a
-/// time, until the init exits.
+/// time, until no process is left under the filter.
 fn work(shared: &Arc<Shared>) {
     loop {
-        let received = notify::receive(shared.listener.as_fd());
+        let received = match notify::wait(shared.listener.as_fd()) {
+            notify::Waited::Held => notify::receive(shared.listener.as_fd()),
+            // Every process under the filter has exited: a receive would
+            // fail at once, again and again.
+            notify::Waited::Gone => return,
+        };
         let before = shared.waiting.fetch_sub(1, Ordering::SeqCst);
-        let call = match received {
-            Ok(call) => call,
-            // The caller died between the hold and the receive.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {
-                shared.waiting.fetch_add(1, Ordering::SeqCst);
-                continue;
-            }
-            Err(_) => return, // the listener is gone
+        let Ok(call) = received else {
+            // Another worker took the call, or its caller died meanwhile.
+            shared.waiting.fetch_add(1, Ordering::SeqCst);
+            continue;
         };
         if before == 1 {
             add_worker(shared);

@@ -18,6 +18,36 @@ pub(crate) struct Notification {
     pub(crate) args: [u64; 6],
 }
 
+/// What [`wait`] saw on the listener.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// A call is held (another worker may take it first).
+    Held,
+    /// No process runs under the filter any more.
+    Gone,
+}
+
+/// Blocks until a call is held or the filter has no process left
+/// (`POLLHUP`), whichever comes first.
+pub(crate) fn wait(listener: BorrowedFd<'_>) -> Waited {
+    loop {
+        let mut fd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: fd is one valid pollfd for the call.
+        let n = unsafe { libc::poll(&mut fd, 1, -1) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n > 0 && fd.revents & libc::POLLIN != 0 {
+            return Waited::Held;
+        }
+        return Waited::Gone;
+    }
+}
+
 /// Takes the next held call (`SECCOMP_IOCTL_NOTIF_RECV`); blocks until
 /// there is one. `ENOENT` means the caller was killed meanwhile.
 pub(crate) fn receive(listener: BorrowedFd<'_>) -> io::Result<Notification> {
