@@ -23,6 +23,7 @@ pub(crate) const OPS: &[Op] = &[
     op("unix-echo", "PATH", 1, 1, unix_echo),
     op("unix-echo-thread", "PATH", 1, 1, unix_echo_thread),
     op("unix-dgram-send", "PATH", 1, 1, unix_dgram_send),
+    op("connect-edge-cases", "", 0, 0, connect_edge_cases),
     op("abstract-connect", "NAME", 1, 1, abstract_connect),
     op("abstract-listen", "NAME", 1, 1, abstract_listen),
     op("abstract-echo", "NAME", 1, 1, abstract_echo),
@@ -180,6 +181,47 @@ fn echo_io(listener: &UnixListener, client: std::io::Result<UnixStream>) -> std:
     let (mut accepted, _) = listener.accept()?;
     let mut byte = [0u8];
     accepted.read_exact(&mut byte)
+}
+
+/// `connect` calls the kernel refuses before reaching anything, each
+/// answered with its errno name (or "ok"): a sandbox that makes `connect`
+/// on the caller's behalf must answer exactly as the kernel does.
+fn connect_edge_cases(_: &Args) -> Outcome {
+    let unix_path = |path: &[u8]| {
+        let mut a = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+        a.extend_from_slice(path);
+        a
+    };
+    let attempt = |fd: libc::c_int, address: *const u8, len: libc::socklen_t| {
+        // SAFETY: each address is either valid for `len` bytes, null with
+        // length 0, or deliberately unmapped (the kernel then says EFAULT).
+        let rc = unsafe { libc::connect(fd, address.cast(), len) };
+        Value::from(match rc {
+            0 => "ok".to_string(),
+            _ => errno::name(errno::last()),
+        })
+    };
+    // SAFETY: socket takes integers only.
+    let fd = errno::check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0) })?;
+    let path = unix_path(b"/nonexistent-stockade-probe");
+    let long = unix_path(&[b'a'; 200]);
+    let unnamed = unix_path(b"");
+    let missing = unix_path(b"\0stockade-probe-nobody");
+    let fields = vec![
+        ("bad_fd", attempt(-1, std::ptr::null(), 0)),
+        ("not_a_socket", attempt(0, path.as_ptr(), path.len() as _)),
+        ("unmapped_address", attempt(fd, 16 as *const u8, 20)),
+        ("too_long", attempt(fd, long.as_ptr(), long.len() as _)),
+        ("negative_length", attempt(fd, path.as_ptr(), u32::MAX)),
+        ("unnamed", attempt(fd, unnamed.as_ptr(), unnamed.len() as _)),
+        (
+            "abstract_missing",
+            attempt(fd, missing.as_ptr(), missing.len() as _),
+        ),
+        ("missing_path", attempt(fd, path.as_ptr(), path.len() as _)),
+    ];
+    errno::close(fd);
+    Ok(fields)
 }
 
 /// `sendto` one datagram to the unix socket PATH from an unbound

@@ -211,3 +211,29 @@ fn network_off_leaves_only_unix_sockets_and_no_route() {
         "the sandbox sees host interfaces: {interfaces}"
     );
 }
+
+#[test]
+fn connect_made_by_the_supervisor_fails_as_the_kernels_would() {
+    let Some(t) = sandbox() else { return };
+    let host = std::process::Command::new(probe_bin())
+        .arg("connect-edge-cases")
+        .output()
+        .unwrap();
+    let host: serde_json::Value = serde_json::from_slice(&host.stdout).unwrap();
+    let r = t.probe().op(&["connect-edge-cases"]).run();
+    let [sandboxed] = r.ops();
+    allowed(sandboxed);
+    for case in [
+        "bad_fd",
+        "not_a_socket",
+        "unmapped_address",
+        "too_long",
+        "negative_length",
+        "unnamed",
+        "abstract_missing",
+        "missing_path",
+    ] {
+        assert_ne!(host[case], serde_json::Value::Null, "{case}: {host}");
+        assert_eq!(sandboxed[case], host[case], "{case}: {sandboxed} vs {host}");
+    }
+}

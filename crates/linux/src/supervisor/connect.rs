@@ -131,7 +131,13 @@ pub(crate) fn handle(listener: RawFd, call: &Notification, allowed: &Allowed) ->
         Ok(socket) => socket,
         Err(errno) => return Answer::errno(errno),
     };
-    let target = classify(address);
+    // What the kernel checks before the address: a socket, and (for a
+    // unix address to mean a file) a unix one.
+    let target = match socket_domain(&socket) {
+        Ok(libc::AF_UNIX) => classify(address),
+        Ok(_) => Address::Other,
+        Err(errno) => return Answer::errno(errno),
+    };
     let cwd = match target {
         Address::Path(_) => match open_cwd(call.pid) {
             Ok(cwd) => Some(cwd),
@@ -312,6 +318,26 @@ fn open_path(cwd: &OwnedFd, path: &[u8]) -> Result<OwnedFd, i32> {
     }
     // SAFETY: openat2 returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// The socket's address family (`SO_DOMAIN`); `ENOTSOCK` for another file.
+fn socket_domain(socket: &OwnedFd) -> Result<i32, i32> {
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: domain and len are valid for writes of their sizes.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&mut domain as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    match rc {
+        0 => Ok(domain),
+        _ => Err(errno()),
+    }
 }
 
 fn fstat(file: &OwnedFd) -> Result<libc::stat, i32> {
