@@ -121,6 +121,22 @@ pub(crate) fn create_file(path: &Path, mode: u32) -> io::Result<()> {
         .map(drop)
 }
 
+/// `pidfd_open(pid, flags)`: a descriptor for process (or, with
+/// `PIDFD_THREAD`, thread) `pid`.
+pub(crate) fn pidfd_open(
+    pid: libc::pid_t,
+    flags: libc::c_uint,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes integers only.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pidfd_open returned a new fd that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+}
+
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 

@@ -237,18 +237,13 @@ fn release(spec: &Spec, pid: libc::pid_t, go: OwnedFd) -> Result<(), SpawnError>
 
 /// A pidfd for our child `pid` (killed if there is none).
 fn watch(pid: libc::pid_t) -> Result<OwnedFd, SpawnError> {
-    // SAFETY: pidfd_open on our own, not yet reaped child.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        let source = io::Error::last_os_error();
+    crate::sys::pidfd_open(pid, 0).map_err(|source| {
         kill_child(pid);
-        return Err(SpawnError::Os {
+        SpawnError::Os {
             action: "watch the sandbox",
             source,
-        });
-    }
-    // SAFETY: pidfd_open returned a new fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(pidfd as i32) })
+        }
+    })
 }
 
 /// Reads the sandbox init's first report: the command started (the

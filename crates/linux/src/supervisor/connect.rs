@@ -30,7 +30,7 @@ use super::diag::{self, BoundFile};
 use super::notify::Notification;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// `sizeof(struct sockaddr_storage)`: the kernel refuses longer addresses.
 const MAX_ADDRESS: usize = 128;
@@ -101,7 +101,7 @@ impl Allowed {
 /// Decides and makes one held `connect`, on a worker thread of its own:
 /// it reads the caller's memory and descriptors with the thread's
 /// capabilities, then lowers them before acting for the caller.
-pub(crate) fn handle(listener: RawFd, call: &Notification, allowed: &Allowed) -> Answer {
+pub(crate) fn handle(listener: BorrowedFd<'_>, call: &Notification, allowed: &Allowed) -> Answer {
     if i64::from(call.nr) != libc::SYS_connect {
         return Answer::errno(libc::ENOSYS);
     }
@@ -145,9 +145,6 @@ pub(crate) fn handle(listener: RawFd, call: &Notification, allowed: &Allowed) ->
         },
         Address::Other => None,
     };
-    // SAFETY: `listener` stays open while any worker runs (the supervisor
-    // owns it until the sandbox's init exits).
-    let listener = unsafe { std::os::fd::BorrowedFd::borrow_raw(listener) };
     if !super::notify::still_held(listener, call.id) {
         // The caller is gone; its pid, memory and descriptor may be
         // another process's by now.
@@ -241,19 +238,14 @@ const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
 /// group leader has one: the leader's is used, whose descriptor table the
 /// thread shares unless it called `unshare(CLONE_FILES)`.
 fn pidfd_open(tid: u32) -> Result<OwnedFd, i32> {
-    let open = |pid: libc::pid_t, flags: libc::c_uint| {
-        // SAFETY: pidfd_open takes integers only.
-        unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) }
-    };
-    let mut fd = open(tid as libc::pid_t, PIDFD_THREAD);
-    if fd < 0 && errno() == libc::EINVAL {
-        fd = open(thread_group(tid).ok_or(libc::ESRCH)?, 0);
+    let errno_of = |e: io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    match crate::sys::pidfd_open(tid as libc::pid_t, PIDFD_THREAD) {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            let leader = thread_group(tid).ok_or(libc::ESRCH)?;
+            crate::sys::pidfd_open(leader, 0).map_err(errno_of)
+        }
+        opened => opened.map_err(errno_of),
     }
-    if fd < 0 {
-        return Err(errno());
-    }
-    // SAFETY: pidfd_open returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 /// The thread group (process) of thread `tid`, from `/proc/<tid>/status`.

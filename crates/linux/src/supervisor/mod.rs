@@ -36,7 +36,7 @@ pub(crate) mod fdpass;
 mod notify;
 
 use serde::{Deserialize, Serialize};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -162,7 +162,7 @@ fn work(shared: &Arc<Shared>) {
 }
 
 fn answer(shared: &Shared, call: &notify::Notification) {
-    let answer = connect::handle(shared.listener.as_raw_fd(), call, &shared.allowed);
+    let answer = connect::handle(shared.listener.as_fd(), call, &shared.allowed);
     if let Some(target) = answer.refused {
         if let Ok(mut denials) = shared.denials.lock() {
             denials.push(Denial {
