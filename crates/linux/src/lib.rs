@@ -27,3 +27,13 @@ pub mod spawn;
 pub mod supervisor;
 mod sys;
 pub mod why;
+
+/// For unit tests that need a kernel feature: prints why the test skips,
+/// or panics when `STOCKADE_TEST_MUST_ENFORCE=1` makes the feature required.
+#[cfg(test)]
+pub(crate) fn skip_test(reason: &str) {
+    if std::env::var("STOCKADE_TEST_MUST_ENFORCE").as_deref() == Ok("1") {
+        panic!("required (STOCKADE_TEST_MUST_ENFORCE=1): {reason}");
+    }
+    eprintln!("skipped: {reason}");
+}

@@ -272,10 +272,7 @@ mod tests {
         };
         let bound = match bound_sockets() {
             Ok(bound) => bound,
-            Err(e) => {
-                eprintln!("skipped: socket diagnostics unavailable: {e}");
-                return;
-            }
+            Err(e) => return crate::skip_test(&format!("socket diagnostics unavailable: {e}")),
         };
         assert!(bound.contains(&file), "{file:?} not in {bound:?}");
     }
