@@ -15,11 +15,13 @@ pub mod net_range;
 pub mod ssh_config;
 
 mod access;
+mod denial;
 mod error;
 mod file;
 mod source;
 
 pub use access::Access;
+pub use denial::Denial;
 pub use error::PolicyError;
 pub use file::{PolicyFile, RawEnv, RawLimits, RawNetwork, RawPolicy, RawProfile, RawProtect};
 pub use source::{Location, Origin, Source, SourceText};

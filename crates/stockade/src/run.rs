@@ -38,18 +38,7 @@ pub struct RunRecord {
     pub enforcement: EnforcementPlan,
 }
 
-/// Something the sandbox refused and observed (SPEC 3.7).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Denial {
-    /// `network`, `filesystem` or `syscall`.
-    pub kind: String,
-    /// What was asked for, e.g. a socket path as the command gave it.
-    pub target: String,
-    /// The operation, e.g. `connect`.
-    pub access: String,
-    /// The rule that refused it, e.g. `network.unix_sockets`.
-    pub rule: String,
-}
+pub use stockade_policy::Denial;
 
 fn is_zero(n: &u64) -> bool {
     *n == 0

@@ -44,18 +44,7 @@ use std::sync::{Arc, Mutex};
 /// Refusals kept per run; later ones are only counted.
 pub const MAX_DENIALS: usize = 64;
 
-/// Something the sandbox refused and observed (SPEC 3.7).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Denial {
-    /// `network`, `filesystem` or `syscall`.
-    pub kind: String,
-    /// What was asked for: a socket path, as the command gave it.
-    pub target: String,
-    /// The operation: `connect`.
-    pub access: String,
-    /// The rule that refused it.
-    pub rule: String,
-}
+pub use stockade_policy::Denial;
 
 /// The denials of one run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -245,17 +245,7 @@ pub(crate) fn run(
             _ => None,
         },
         timed_out: outcome == Outcome::TimedOut,
-        denials: finished
-            .denials
-            .list
-            .into_iter()
-            .map(|d| crate::run::Denial {
-                kind: d.kind,
-                target: d.target,
-                access: d.access,
-                rule: d.rule,
-            })
-            .collect(),
+        denials: finished.denials.list,
         denials_dropped: finished.denials.dropped,
     };
     Ok((ended, plan))
