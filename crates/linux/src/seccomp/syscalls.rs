@@ -22,6 +22,10 @@ pub(super) struct Arch {
     pub(super) foreign_numbers_from: Option<u32>,
     /// Name and number of every syscall a rule may name.
     syscalls: &'static [(&'static str, libc::c_long)],
+    /// Syscalls rules name that this architecture does not have; their
+    /// rules are left out. Any other name missing from `syscalls` is a
+    /// mistake, which [`super::compile`] refuses.
+    absent: &'static [&'static str],
 }
 
 impl Arch {
@@ -39,11 +43,13 @@ pub(super) fn native() -> Option<&'static Arch> {
     NATIVE
 }
 
-/// Whether the running architecture has syscall `name`. True on an
-/// unsupported architecture, so that [`super::rules`] still lists the whole
-/// deny list there and [`super::compile`] is the one that fails.
+/// Whether the running architecture has syscall `name`: false only for
+/// the names it is known to lack. True for a name missing from the table
+/// by mistake, so that [`super::compile`] refuses it rather than a rule
+/// silently disappearing, and on an unsupported architecture, where
+/// `compile` is the one that fails.
 pub(super) fn exists(name: &str) -> bool {
-    native().is_none_or(|arch| arch.number(name).is_some())
+    native().is_none_or(|arch| !arch.absent.contains(&name))
 }
 
 /// `__AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
@@ -61,6 +67,7 @@ const NATIVE: Option<&Arch> = Some(&Arch {
     audit_arch: 62 | AUDIT_ARCH_64BIT_LE,
     // __X32_SYSCALL_BIT. Native numbers end in the 400s.
     foreign_numbers_from: Some(0x4000_0000),
+    absent: &[],
     syscalls: &[
         // Names libc has for both architectures.
         ("acct", libc::SYS_acct),
@@ -121,6 +128,7 @@ const NATIVE: Option<&Arch> = Some(&Arch {
     // EM_AARCH64. aarch32 compat tasks carry AUDIT_ARCH_ARM.
     audit_arch: 183 | AUDIT_ARCH_64BIT_LE,
     foreign_numbers_from: None,
+    absent: &["uselib"],
     syscalls: &[
         // Names libc has for both architectures.
         ("acct", libc::SYS_acct),
