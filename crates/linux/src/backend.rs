@@ -7,6 +7,7 @@ use crate::landlock::LandlockPlan;
 use crate::mounts::{Blocker, MountPlan};
 use crate::seccomp::{SeccompOptions, SocketPolicy, SyscallRule};
 use crate::spawn::{Finished, SpawnError, Spec};
+use crate::supervisor::files::GuardedGlob;
 
 /// Whether a spawn error means user namespaces are not available here.
 pub fn namespaces_refused(error: &SpawnError) -> bool {
@@ -38,6 +39,9 @@ pub struct LinuxPlan {
     /// Host unix sockets the supervisor lets the command reach (when it
     /// supervises `connect`: see `seccomp.supervise_connect`).
     pub unix_sockets: Vec<PathBuf>,
+    /// Deny globs the supervisor holds (the mount tree cannot: see
+    /// `seccomp.supervise_files`).
+    pub guarded_globs: Vec<GuardedGlob>,
     /// The cgroups that hold `max_processes` and `max_memory`.
     pub cgroups: CgroupPlan,
     /// What stops the run, each with the `--allow-weaker` name that waives it.
@@ -175,6 +179,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
                 SocketPolicy::Any
             },
             supervise_connect: false,
+            supervise_files: false,
         };
         if confined {
             blockers.push(Blocker {
@@ -202,17 +207,22 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
             network_namespace: false,
             loopback_up: false,
             unix_sockets: Vec::new(),
+            guarded_globs: Vec::new(),
             cgroups,
             blockers,
         };
     }
+    let mounts = crate::mounts::plan(policy);
+    blockers.extend(mounts.blockers.iter().cloned());
+    let (guarded_globs, unheld) = guard_globs(policy, &mounts.unheld_globs, seccomp_ok);
+    blockers.extend(unheld);
     let seccomp = SeccompOptions {
         sockets,
         supervise_connect: confined,
+        supervise_files: !guarded_globs.is_empty(),
     };
-    let mounts = crate::mounts::plan(policy);
-    blockers.extend(mounts.blockers.iter().cloned());
     LinuxPlan {
+        guarded_globs,
         mode,
         landlock: crate::landlock::plan(policy, abi.min(7)),
         seccomp_rules: crate::seccomp::rules(&seccomp),
@@ -228,6 +238,47 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         cgroups,
         blockers,
     }
+}
+
+/// The deny globs the mount tree cannot hold, split into those the
+/// supervisor holds and blockers for the rest: shapes it cannot hold, or
+/// every one when there is no seccomp filter to hold their calls.
+fn guard_globs(
+    policy: &ResolvedPolicy,
+    unheld: &[String],
+    seccomp: bool,
+) -> (Vec<GuardedGlob>, Vec<Blocker>) {
+    let mut guarded = Vec::new();
+    let mut blockers = Vec::new();
+    for pattern in unheld {
+        let except = policy
+            .deny_globs
+            .iter()
+            .find(|g| &g.pattern == pattern)
+            .map(|g| g.except.clone())
+            .unwrap_or_default();
+        let reason = match GuardedGlob::of(pattern, &except) {
+            Some(glob) if seccomp => {
+                guarded.push(glob);
+                continue;
+            }
+            Some(_) => {
+                "the glob must also hide files created during the run, which needs the supervisor, \
+                        which needs seccomp filters"
+            }
+            None => {
+                "the glob must also hide files created during the run: the mount tree can do that only for \
+                     a single-level glob in a read-only directory, and the supervisor for DIR/NAME and \
+                     DIR/**/NAME globs (wildcards in the last name only)"
+            }
+        };
+        blockers.push(Blocker {
+            rule: format!("none glob {pattern}"),
+            reason: reason.into(),
+            weaker: "deny-globs",
+        });
+    }
+    (guarded, blockers)
 }
 
 impl LinuxPlan {
@@ -329,6 +380,7 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Finished, SpawnErro
         gid: unsafe { libc::getgid() },
         namespaces: !matches!(plan.mode, Mode::LandlockOnly { .. }),
         unix_sockets: plan.unix_sockets.clone(),
+        guarded_globs: plan.guarded_globs.clone(),
     };
     if !spec.namespaces {
         let result = run_plain(spec, request);

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use stockade_linux::backend::Mode;
 use stockade_linux::mounts::{MountOp, MountPlan, plan};
 use stockade_policy::{
     Overrides, Platform, PolicyFile, ResolveContext, ResolvedPolicy, Source, SourceText,
@@ -241,22 +242,49 @@ fn a_missing_deny_under_the_workspace_gets_a_hidden_placeholder() {
 }
 
 #[test]
-fn recursive_globs_block_but_single_level_ones_in_read_only_dirs_hold() {
+fn recursive_globs_are_left_to_the_supervisor_but_single_level_ones_in_read_only_dirs_hold() {
     let t = Tree::new();
-    let p = plan(&t.policy(
-        None,
-        Overrides {
-            deny: vec!["**/.env".into()],
-            ..Default::default()
-        },
-    ));
+    let denied = |globs: &[&str]| {
+        let policy = t.policy(
+            None,
+            Overrides {
+                deny: globs.iter().map(|g| g.to_string()).collect(),
+                ..Default::default()
+            },
+        );
+        (
+            plan(&policy),
+            stockade_linux::backend::plan_mode(&policy, Mode::Namespaces),
+        )
+    };
+    let (p, linux) = denied(&["**/.env"]);
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
     assert!(
-        p.blockers
-            .iter()
-            .any(|b| b.weaker == "deny-globs" && b.rule.contains("**/.env")),
+        p.unheld_globs.iter().any(|g| g.ends_with("/**/.env")),
         "{:?}",
-        p.blockers
+        p.unheld_globs
     );
+    // The supervisor holds it: file calls go to it.
+    assert!(
+        linux.blockers.iter().all(|b| b.weaker != "deny-globs"),
+        "{:?}",
+        linux.blockers
+    );
+    assert_eq!(linux.guarded_globs.len(), 1);
+    assert!(linux.guarded_globs[0].recursive);
+    assert!(linux.seccomp.supervise_files);
+    assert!(linux.seccomp_rules.iter().any(|r| r.syscall == "openat"));
+    // A wildcard in a directory name is a shape neither can hold.
+    let (_, linux) = denied(&["ws/*/key"]);
+    assert!(
+        linux
+            .blockers
+            .iter()
+            .any(|b| b.weaker == "deny-globs" && b.rule.contains("/*/key")),
+        "{:?}",
+        linux.blockers
+    );
+    assert!(!linux.seccomp.supervise_files);
     // The built-in `~/.cargo/credentials*` is a single-level glob in a
     // read-only directory: held by a snapshot, no blocker.
     std::fs::create_dir_all(t.root.join("home/.cargo")).unwrap();

@@ -85,6 +85,7 @@ fn filter(sockets: SocketPolicy) -> CompiledFilter {
     let options = SeccompOptions {
         sockets,
         supervise_connect: false,
+        supervise_files: false,
     };
     compile(&rules(&options)).expect("the built-in rules compile")
 }
@@ -933,6 +934,7 @@ fn a_supervised_filter_allows_unix_stream_and_seqpacket_only() {
     let options = SeccompOptions {
         sockets: SocketPolicy::UnixOnly,
         supervise_connect: true,
+        supervise_files: false,
     };
     let supervised = compile(&rules(&options)).expect("the built-in rules compile");
     let (unix, flags) = (libc::AF_UNIX, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);

@@ -82,19 +82,14 @@ impl Layer {
                 "list the paths to grant one by one, or make this rule \"none\"".into(),
             ));
         }
-        let matcher = globset::GlobBuilder::new(&pattern)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-            .map_err(|e| {
-                error(
-                    format!("invalid glob '{}': {}", entry.key, e.kind()),
-                    "use '*' within a name, '**' across directories, '?' and '[abc]'; \
+        let matcher = crate::resolved::compile_glob(&pattern).map_err(|e| {
+            error(
+                format!("invalid glob '{}': {}", entry.key, e.kind()),
+                "use '*' within a name, '**' across directories, '?' and '[abc]'; \
                      escape a literal character with a backslash"
-                        .into(),
-                )
-            })?
-            .compile_matcher();
+                    .into(),
+            )
+        })?;
         if !self.globs.iter().any(|g| g.pattern == pattern) {
             self.globs.push(GlobRule {
                 pattern,

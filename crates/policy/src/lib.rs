@@ -51,7 +51,7 @@ pub use paths::{Canonical, canonicalize};
 pub use resolve::{DEFAULT_MAX_OUTPUT, Overrides, resolve};
 pub use resolved::{
     DecidedBy, Decision, FsRule, GitMode, GlobRule, Limits, NetworkMode, NetworkPolicy, Note,
-    ProtectPolicy, ResolvedPolicy, RuleKind,
+    ProtectPolicy, ResolvedPolicy, RuleKind, compile_glob,
 };
 pub use sections::DEFAULT_PROTECTED_NAMES;
 pub use special::SPECIAL_ROOTS;

@@ -92,6 +92,21 @@ impl GlobRule {
     }
 }
 
+/// Compiles a deny glob the way policies do: `*` and `?` stay within one
+/// name, `**` crosses directories, a backslash escapes. For a process that
+/// gets a [`GlobRule`] as data (its pattern) and must match it again.
+///
+/// # Errors
+///
+/// The pattern is not a valid glob.
+pub fn compile_glob(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    Ok(globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()?
+        .compile_matcher())
+}
+
 /// Network mode (SPEC 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

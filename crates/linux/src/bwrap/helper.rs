@@ -40,6 +40,8 @@ pub struct HelperSpec {
     pub gid: u32,
     /// The policy's host unix sockets (the supervisor allows them).
     pub unix_sockets: Vec<PathBuf>,
+    /// Deny globs the supervisor holds.
+    pub guarded_globs: Vec<crate::supervisor::files::GuardedGlob>,
 }
 
 impl HelperSpec {
@@ -70,6 +72,7 @@ impl HelperSpec {
             uid: spec.uid,
             gid: spec.gid,
             unix_sockets: spec.unix_sockets.clone(),
+            guarded_globs: spec.guarded_globs.clone(),
         }
     }
 
@@ -127,6 +130,7 @@ impl HelperSpec {
             gid: self.gid,
             namespaces: false,
             unix_sockets: self.unix_sockets,
+            guarded_globs: self.guarded_globs,
         })
     }
 }

@@ -101,6 +101,9 @@ pub struct MountPlan {
     pub ops: Vec<MountOp>,
     pub placeholders: Vec<Placeholder>,
     pub blockers: Vec<Blocker>,
+    /// Deny globs the mount tree cannot hold for files created during the
+    /// run (a `**` glob, a glob in a writable directory).
+    pub unheld_globs: Vec<String>,
     /// The mount points so far (for pinning).
     #[serde(skip)]
     mounted: PathSet,
@@ -649,7 +652,9 @@ impl MountPlan {
     }
 
     /// A glob is held when its directory is snapshotted (above), or when
-    /// its directory is not shown at all; otherwise it blocks the run.
+    /// its directory is not shown at all; otherwise the mount tree cannot
+    /// hold it for files created during the run, and it is left to the
+    /// supervisor (`unheld_globs`).
     fn glob(&mut self, policy: &ResolvedPolicy, pattern: &str, shadows: &[(PathBuf, String)]) {
         if let Some(dir) = glob_dir(pattern) {
             let anchor = anchor(&dir.join("*"));
@@ -661,12 +666,6 @@ impl MountPlan {
                 return;
             }
         }
-        self.blockers.push(Blocker {
-            rule: format!("none glob {pattern}"),
-            reason: "the glob must also hide files created during the run, which the mount tree can do only \
-                     for a single-level glob in a read-only directory"
-                .into(),
-            weaker: "deny-globs",
-        });
+        self.unheld_globs.push(pattern.to_owned());
     }
 }

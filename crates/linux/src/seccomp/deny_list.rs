@@ -398,3 +398,87 @@ pub(super) static SUPERVISED: &[SyscallRule] = &[
         why: "the supervisor connects only to the sandbox's own sockets and the policy's unix_sockets, never to a host socket such as docker.sock or an ssh-agent (20)",
     },
 ];
+
+/// A call the supervisor makes for the command when it holds deny globs.
+const fn held(syscall: &'static str) -> SyscallRule {
+    SyscallRule {
+        syscall,
+        action: RuleAction::Notify,
+        condition: None,
+        why: "the supervisor resolves the path and refuses a file a deny glob hides, or a new name it matches, whoever created it and whenever (7)",
+    }
+}
+
+/// The rules of a sandbox whose supervisor holds deny globs the mount tree
+/// cannot (`**/.env` in a writable workspace): every call that opens,
+/// creates, removes, renames, links, truncates or changes the mode or
+/// owner of a file by path. The calls it does not make fail in a way
+/// programs already handle.
+pub(super) static SUPERVISED_FILES: &[SyscallRule] = &[
+    held("openat"),
+    held("open"),
+    held("creat"),
+    held("mkdirat"),
+    held("mkdir"),
+    held("mknodat"),
+    held("mknod"),
+    held("symlinkat"),
+    held("symlink"),
+    held("linkat"),
+    held("link"),
+    held("renameat2"),
+    held("renameat"),
+    held("rename"),
+    held("unlinkat"),
+    held("unlink"),
+    held("rmdir"),
+    held("truncate"),
+    held("fchmodat"),
+    held("fchmodat2"),
+    held("chmod"),
+    held("fchownat"),
+    held("chown"),
+    held("lchown"),
+    SyscallRule {
+        syscall: "openat2",
+        action: RuleAction::Errno(libc::ENOSYS),
+        condition: None,
+        why: "its resolve flags are not made by the supervisor; programs fall back to openat, which it holds (7)",
+    },
+    SyscallRule {
+        syscall: "setxattr",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: None,
+        why: "extended attributes (POSIX ACLs among them) of a hidden file could open it to others; refused as unsupported (7)",
+    },
+    SyscallRule {
+        syscall: "lsetxattr",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: None,
+        why: "extended attributes (POSIX ACLs among them) of a hidden file could open it to others; refused as unsupported (7)",
+    },
+    SyscallRule {
+        syscall: "setxattrat",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: None,
+        why: "extended attributes (POSIX ACLs among them) of a hidden file could open it to others; refused as unsupported (7)",
+    },
+    SyscallRule {
+        syscall: "removexattr",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: None,
+        why: "removing a hidden file's ACL could open it to others; refused as unsupported (7)",
+    },
+    SyscallRule {
+        syscall: "lremovexattr",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: None,
+        why: "removing a hidden file's ACL could open it to others; refused as unsupported (7)",
+    },
+    SyscallRule {
+        syscall: "removexattrat",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: None,
+        why: "removing a hidden file's ACL could open it to others; refused as unsupported (7)",
+    },
+];

@@ -108,6 +108,11 @@ pub struct SeccompOptions {
     /// pathname socket through `sendto`/`sendmsg`, whose address seccomp
     /// cannot see.
     pub supervise_connect: bool,
+    /// Hand every call that opens, creates, removes, renames, links,
+    /// truncates or changes the mode or owner of a file by path to the
+    /// supervisor, which holds the deny globs the mount tree cannot (see
+    /// `crate::supervisor::files`).
+    pub supervise_files: bool,
 }
 
 /// Which socket address families the command may create.
@@ -342,10 +347,15 @@ pub fn rules(options: &SeccompOptions) -> Vec<SyscallRule> {
         true => deny_list::SUPERVISED,
         false => &[],
     };
+    let files: &[SyscallRule] = match options.supervise_files {
+        true => deny_list::SUPERVISED_FILES,
+        false => &[],
+    };
     deny_list::FIXED
         .iter()
         .chain(&sockets)
         .chain(supervised)
+        .chain(files)
         .filter(|rule| syscalls::exists(rule.syscall))
         .cloned()
         .collect()

@@ -116,7 +116,42 @@ const NATIVE: Option<&Arch> = Some(&Arch {
         ("umount2", libc::SYS_umount2),
         ("unshare", libc::SYS_unshare),
         ("userfaultfd", libc::SYS_userfaultfd),
+        // Calls the supervisor makes for the command when it holds deny
+        // globs (crate::supervisor::files).
+        ("openat", libc::SYS_openat),
+        ("openat2", libc::SYS_openat2),
+        ("mkdirat", libc::SYS_mkdirat),
+        ("mknodat", libc::SYS_mknodat),
+        ("symlinkat", libc::SYS_symlinkat),
+        ("linkat", libc::SYS_linkat),
+        ("renameat2", libc::SYS_renameat2),
+        ("unlinkat", libc::SYS_unlinkat),
+        ("truncate", libc::SYS_truncate),
+        ("fchmodat", libc::SYS_fchmodat),
+        ("fchownat", libc::SYS_fchownat),
+        ("setxattr", libc::SYS_setxattr),
+        ("lsetxattr", libc::SYS_lsetxattr),
+        ("removexattr", libc::SYS_removexattr),
+        ("lremovexattr", libc::SYS_lremovexattr),
+        // Numbered alike on every architecture since Linux 5.1 (after
+        // 424); libc lacks some of them.
+        ("fchmodat2", 452),
+        ("setxattrat", 463),
+        ("removexattrat", 466),
         // x86_64 only, or missing from libc for some aarch64 targets.
+        ("renameat", libc::SYS_renameat),
+        ("open", libc::SYS_open),
+        ("creat", libc::SYS_creat),
+        ("mkdir", libc::SYS_mkdir),
+        ("mknod", libc::SYS_mknod),
+        ("symlink", libc::SYS_symlink),
+        ("link", libc::SYS_link),
+        ("rename", libc::SYS_rename),
+        ("unlink", libc::SYS_unlink),
+        ("rmdir", libc::SYS_rmdir),
+        ("chmod", libc::SYS_chmod),
+        ("chown", libc::SYS_chown),
+        ("lchown", libc::SYS_lchown),
         ("kexec_file_load", libc::SYS_kexec_file_load),
         ("uselib", libc::SYS_uselib),
     ],
@@ -128,7 +163,11 @@ const NATIVE: Option<&Arch> = Some(&Arch {
     // EM_AARCH64. aarch32 compat tasks carry AUDIT_ARCH_ARM.
     audit_arch: 183 | AUDIT_ARCH_64BIT_LE,
     foreign_numbers_from: None,
-    absent: &["uselib"],
+    // The calls without a directory argument are x86_64's only.
+    absent: &[
+        "uselib", "open", "creat", "mkdir", "mknod", "symlink", "link", "rename", "unlink",
+        "rmdir", "chmod", "chown", "lchown",
+    ],
     syscalls: &[
         // Names libc has for both architectures.
         ("acct", libc::SYS_acct),
@@ -177,8 +216,31 @@ const NATIVE: Option<&Arch> = Some(&Arch {
         ("umount2", libc::SYS_umount2),
         ("unshare", libc::SYS_unshare),
         ("userfaultfd", libc::SYS_userfaultfd),
-        // __NR_kexec_file_load of <asm-generic/unistd.h>; libc lacks it for
-        // aarch64 musl. aarch64 has no uselib.
+        // Calls the supervisor makes for the command when it holds deny
+        // globs (crate::supervisor::files).
+        ("openat", libc::SYS_openat),
+        ("openat2", libc::SYS_openat2),
+        ("mkdirat", libc::SYS_mkdirat),
+        ("mknodat", libc::SYS_mknodat),
+        ("symlinkat", libc::SYS_symlinkat),
+        ("linkat", libc::SYS_linkat),
+        ("renameat2", libc::SYS_renameat2),
+        ("unlinkat", libc::SYS_unlinkat),
+        ("truncate", libc::SYS_truncate),
+        ("fchmodat", libc::SYS_fchmodat),
+        ("fchownat", libc::SYS_fchownat),
+        ("setxattr", libc::SYS_setxattr),
+        ("lsetxattr", libc::SYS_lsetxattr),
+        ("removexattr", libc::SYS_removexattr),
+        ("lremovexattr", libc::SYS_lremovexattr),
+        // Numbered alike on every architecture since Linux 5.1 (after
+        // 424); libc lacks some of them.
+        ("fchmodat2", 452),
+        ("setxattrat", 463),
+        ("removexattrat", 466),
+        // <asm-generic/unistd.h> numbers libc lacks for aarch64
+        // (kexec_file_load for musl).
+        ("renameat", 38),
         ("kexec_file_load", 294),
     ],
 });

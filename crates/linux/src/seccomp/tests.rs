@@ -28,6 +28,7 @@ fn options(sockets: SocketPolicy) -> SeccompOptions {
     SeccompOptions {
         sockets,
         supervise_connect: false,
+        supervise_files: false,
     }
 }
 
@@ -113,19 +114,64 @@ fn the_fixed_list_exists_on_this_architecture() {
     let missing: Vec<&str> = deny_list::FIXED
         .iter()
         .chain(deny_list::SUPERVISED)
+        .chain(deny_list::SUPERVISED_FILES)
         .map(|rule| rule.syscall)
         .filter(|name| native().number(name).is_none())
         .collect();
-    let expected: &[&str] = if cfg!(target_arch = "aarch64") {
-        &["uselib"]
+    let legacy = [
+        "open", "creat", "mkdir", "mknod", "symlink", "link", "rename", "unlink", "rmdir", "chmod",
+        "chown", "lchown",
+    ];
+    let expected: Vec<&str> = if cfg!(target_arch = "aarch64") {
+        let mut names = vec!["uselib"];
+        names.extend(
+            deny_list::SUPERVISED_FILES
+                .iter()
+                .map(|r| r.syscall)
+                .filter(|n| legacy.contains(n)),
+        );
+        names
     } else {
-        &[]
+        Vec::new()
     };
     assert_eq!(missing, expected);
+    let fixed_missing = expected.iter().filter(|n| **n == "uselib").count();
     assert_eq!(
         rules(&options(SocketPolicy::Any)).len(),
-        deny_list::FIXED.len() - expected.len() + 2 * deny_list::REFUSED_FAMILIES.len()
+        deny_list::FIXED.len() - fixed_missing + 2 * deny_list::REFUSED_FAMILIES.len()
     );
+}
+
+#[test]
+fn file_supervision_holds_path_calls_and_refuses_the_ones_it_does_not_make() {
+    let held = |options: &SeccompOptions| compile(&rules(options)).unwrap().program;
+    let files = held(&SeccompOptions {
+        supervise_files: true,
+        ..options(SocketPolicy::UnixOnly)
+    });
+    let plain = held(&options(SocketPolicy::UnixOnly));
+    let notify = libc::SECCOMP_RET_USER_NOTIF;
+    for name in [
+        "openat",
+        "mkdirat",
+        "renameat2",
+        "linkat",
+        "unlinkat",
+        "symlinkat",
+        "truncate",
+        "fchownat",
+    ] {
+        assert_eq!(call(&files, name, 0, 0), notify, "{name}");
+        assert_eq!(call(&plain, name, 0, 0), libc::SECCOMP_RET_ALLOW, "{name}");
+    }
+    #[cfg(target_arch = "x86_64")]
+    for name in ["open", "creat", "rename", "unlink", "rmdir", "chmod"] {
+        assert_eq!(call(&files, name, 0, 0), notify, "{name}");
+    }
+    assert_eq!(call(&files, "openat2", 0, 0), errno(libc::ENOSYS));
+    assert_eq!(call(&files, "setxattr", 0, 0), errno(libc::EOPNOTSUPP));
+    // Calls on descriptors are not held.
+    assert_eq!(call(&files, "ioctl", 0, 0), libc::SECCOMP_RET_ALLOW);
 }
 
 #[test]
@@ -784,6 +830,7 @@ fn supervised_sandboxes_hold_connect_and_refuse_unix_datagrams() {
         let supervised = compile(&rules(&SeccompOptions {
             sockets: policy,
             supervise_connect: true,
+            supervise_files: false,
         }))
         .unwrap()
         .program;

@@ -15,7 +15,7 @@
 use super::Spec;
 use super::report::Report;
 use crate::landlock::PreparedRuleset;
-use crate::supervisor::{Supervisor, fdpass};
+use crate::supervisor::{FileGuard, Supervisor, fdpass};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -109,6 +109,13 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
         exit(125)
     };
     let notifies = spec.seccomp.as_ref().is_some_and(|f| f.notifies());
+    let mut file_guard = match worker_guard(spec) {
+        Ok(guard) => guard,
+        Err(message) => {
+            let _ = Report::SetupFailed(message).write_to(&mut report);
+            exit(125)
+        }
+    };
     let (exec_read, exec_write) = match super::pipe() {
         Ok(pair) => pair,
         Err(e) => setup_failed(&mut report, "create a pipe", e),
@@ -144,7 +151,9 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
         fdpass::receive(end.as_fd()).and_then(|listener| {
             listener
                 .ok_or_else(|| std::io::Error::other("the command's process sent no listener"))
-                .and_then(|listener| Supervisor::new(listener, &spec.unix_sockets))
+                .and_then(|listener| {
+                    Supervisor::new(listener, &spec.unix_sockets, file_guard.take())
+                })
         })
     });
     let supervisor = match received {
@@ -154,7 +163,7 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
             // The command runs under a filter nobody would answer.
             // SAFETY: kill on our own child.
             unsafe { libc::kill(command, libc::SIGKILL) };
-            setup_failed(&mut report, "supervise the command's connect calls", e);
+            setup_failed(&mut report, "supervise the command's held calls", e);
         }
         Some(Err(_)) => None,
     };
@@ -168,6 +177,45 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
     }
     let _ = Report::Exited(status).write_to(&mut report);
     exit(0)
+}
+
+/// What the supervisor needs to hold the plan's deny globs; `None` when no
+/// glob is held there.
+///
+/// The threads that act on files for the command must be within its
+/// Landlock rules, and must still read its memory and descriptors, which
+/// Landlock allows only from an enclosing domain. So the init takes the
+/// command's rules itself before it starts the command (which adds them
+/// again, with the scopes, as a nested domain): the same paths and rights,
+/// no scopes (its threads connect to the command's abstract sockets), and
+/// `/proc` writable, where the command's process writes its nested user
+/// namespace's maps before it restricts itself. Every worker thread the
+/// init starts inherits the domain.
+fn worker_guard(spec: &Spec) -> Result<Option<FileGuard>, String> {
+    if spec.guarded_globs.is_empty() {
+        return Ok(None);
+    }
+    if spec.landlock.abi != 0 {
+        let mut plan = spec.landlock.clone();
+        plan.scope_abstract_unix_socket = false;
+        plan.scope_signal = false;
+        for rule in plan
+            .rules
+            .iter_mut()
+            .filter(|r| r.path == std::path::Path::new("/proc"))
+        {
+            if !rule.rights.contains(&"write_file") {
+                rule.rights.push("write_file");
+            }
+        }
+        let prepared = crate::landlock::prepare(&plan)
+            .map_err(|e| format!("the supervisor's Landlock rules: {e}"))?;
+        crate::landlock::restrict_self(prepared)
+            .map_err(|e| format!("failed to restrict the supervisor with Landlock: {e}"))?;
+    }
+    Ok(Some(FileGuard {
+        globs: spec.guarded_globs.clone(),
+    }))
 }
 
 /// Mount tree, loopback, Landlock ruleset, working directory.
@@ -223,8 +271,13 @@ fn reap(command: libc::pid_t) -> Option<i32> {
     }
 }
 
+/// Writes a /proc file: opened for writing only (no `O_CREAT`, no
+/// `O_TRUNC`, which Landlock would count as a truncation).
 fn write_file(path: &str, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
 
 /// The command's process: ends in execve, or in _exit(126/127) after

@@ -74,6 +74,8 @@ pub struct Spec {
     /// Host unix sockets the supervisor lets the command connect to
     /// (`network.unix_sockets`), as paths in the sandbox's tree.
     pub unix_sockets: Vec<PathBuf>,
+    /// Deny globs the supervisor holds (the filter then holds file calls).
+    pub guarded_globs: Vec<crate::supervisor::files::GuardedGlob>,
 }
 
 /// Why a run could not start, or ended badly.

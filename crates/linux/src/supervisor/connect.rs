@@ -26,11 +26,11 @@
 //! the supervisor (the sandbox's pid 1) as its peer's pid in
 //! `SO_PEERCRED`; uid and gid are the command's.
 
+use super::caller::{errno, open_proc_link, owned, pidfd_getfd, pidfd_open, read_memory};
 use super::diag::{self, BoundFile};
 use super::notify::Notification;
 use std::ffi::CString;
-use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 /// `sizeof(struct sockaddr_storage)`: the kernel refuses longer addresses.
 const MAX_ADDRESS: usize = 128;
@@ -139,7 +139,7 @@ pub(crate) fn handle(listener: BorrowedFd<'_>, call: &Notification, allowed: &Al
         Err(errno) => return Answer::errno(errno),
     };
     let cwd = match target {
-        Address::Path(_) => match open_cwd(call.pid) {
+        Address::Path(_) => match open_proc_link(call.pid, "cwd") {
             Ok(cwd) => Some(cwd),
             Err(errno) => return Answer::errno(errno),
         },
@@ -201,92 +201,6 @@ fn connect_path(socket: &OwnedFd, cwd: &OwnedFd, path: &[u8], allowed: &Allowed)
     }
 }
 
-fn errno() -> i32 {
-    io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
-
-/// Copies `into.len()` bytes at `remote` in process `pid`.
-fn read_memory(pid: u32, remote: u64, into: &mut [u8]) -> Result<(), i32> {
-    if into.is_empty() {
-        return Ok(());
-    }
-    let local = libc::iovec {
-        iov_base: into.as_mut_ptr().cast(),
-        iov_len: into.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: remote as *mut libc::c_void,
-        iov_len: into.len(),
-    };
-    // SAFETY: `local` covers `into`, valid for writes of its length; the
-    // remote iovec is only read by the kernel, in the other process.
-    let n = unsafe { libc::process_vm_readv(pid as libc::pid_t, &local, 1, &remote, 1, 0) };
-    match n {
-        n if n == into.len() as isize => Ok(()),
-        n if n < 0 && errno() != libc::EFAULT => Err(errno()),
-        _ => Err(libc::EFAULT),
-    }
-}
-
-/// `PIDFD_THREAD` (Linux 6.9): a pidfd for one thread, whose descriptor
-/// table `pidfd_getfd` then reads (a thread may have its own).
-const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
-
-/// A pidfd for the calling thread `tid`. Before Linux 6.9 only a thread
-/// group leader has one: the leader's is used, whose descriptor table the
-/// thread shares unless it called `unshare(CLONE_FILES)`.
-fn pidfd_open(tid: u32) -> Result<OwnedFd, i32> {
-    let errno_of = |e: io::Error| e.raw_os_error().unwrap_or(libc::EIO);
-    match crate::sys::pidfd_open(tid as libc::pid_t, PIDFD_THREAD) {
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            let leader = thread_group(tid).ok_or(libc::ESRCH)?;
-            crate::sys::pidfd_open(leader, 0).map_err(errno_of)
-        }
-        opened => opened.map_err(errno_of),
-    }
-}
-
-/// The thread group (process) of thread `tid`, from `/proc/<tid>/status`.
-fn thread_group(tid: u32) -> Option<libc::pid_t> {
-    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Tgid:"))?
-        .trim()
-        .parse()
-        .ok()
-}
-
-fn pidfd_getfd(pidfd: &OwnedFd, fd: i32) -> Result<OwnedFd, i32> {
-    // SAFETY: pidfd_getfd takes integers only; the new descriptor is
-    // close-on-exec.
-    let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
-    if got < 0 {
-        return Err(errno());
-    }
-    // SAFETY: pidfd_getfd returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(got as RawFd) })
-}
-
-/// The caller's working directory (`/proc/<tid>/cwd`, per thread).
-fn open_cwd(pid: u32) -> Result<OwnedFd, i32> {
-    let path = CString::new(format!("/proc/{pid}/cwd")).map_err(|_| libc::EINVAL)?;
-    // SAFETY: path is a valid NUL-terminated string for the call.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(errno());
-    }
-    // SAFETY: open returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 /// `openat2(cwd, path, O_PATH, RESOLVE_NO_MAGICLINKS)`: the file `connect`
 /// would reach, following ordinary symlinks as it does.
 fn open_path(cwd: &OwnedFd, path: &[u8]) -> Result<OwnedFd, i32> {
@@ -296,7 +210,7 @@ fn open_path(cwd: &OwnedFd, path: &[u8]) -> Result<OwnedFd, i32> {
     how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
     how.resolve = libc::RESOLVE_NO_MAGICLINKS;
     // SAFETY: path and how are valid for the call; the size is how's.
-    let fd = unsafe {
+    owned(unsafe {
         libc::syscall(
             libc::SYS_openat2,
             cwd.as_raw_fd(),
@@ -304,12 +218,7 @@ fn open_path(cwd: &OwnedFd, path: &[u8]) -> Result<OwnedFd, i32> {
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),
         )
-    };
-    if fd < 0 {
-        return Err(errno());
-    }
-    // SAFETY: openat2 returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    })
 }
 
 /// The socket's address family (`SO_DOMAIN`); `ENOTSOCK` for another file.

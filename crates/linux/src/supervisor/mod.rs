@@ -30,9 +30,11 @@
 //! before `execve`; without the init to receive it, the command's process
 //! fails instead of running with calls nobody answers.
 
+pub(crate) mod caller;
 pub(crate) mod connect;
 pub(crate) mod diag;
 pub(crate) mod fdpass;
+pub mod files;
 mod notify;
 
 use serde::{Deserialize, Serialize};
@@ -68,9 +70,18 @@ impl Denials {
 struct Shared {
     listener: OwnedFd,
     allowed: connect::Allowed,
+    /// The deny globs held here, when there are any ([`files`]).
+    guard: Option<files::guard::Guard>,
     denials: Mutex<Denials>,
     /// Workers waiting on the listener.
     waiting: AtomicUsize,
+}
+
+/// What the supervisor needs to hold deny globs. The init has taken the
+/// command's Landlock rules before (see `spawn::child`), so its threads act
+/// within them.
+pub(crate) struct FileGuard {
+    pub(crate) globs: Vec<files::GuardedGlob>,
 }
 
 /// The init's side of the filter: the listener and what it decided.
@@ -80,16 +91,30 @@ pub(crate) struct Supervisor {
 
 impl Supervisor {
     /// Supervises the calls `listener` holds; `unix_sockets` are the
-    /// policy's host sockets, as paths in the sandbox's tree.
+    /// policy's host sockets, as paths in the sandbox's tree; `files`, the
+    /// deny globs to hold, if the filter holds file calls.
     ///
     /// # Errors
     ///
-    /// No worker thread could be started: nobody would answer the calls.
-    pub(crate) fn new(listener: OwnedFd, unix_sockets: &[PathBuf]) -> std::io::Result<Supervisor> {
+    /// No worker thread could be started, or the first could not take the
+    /// command's Landlock rules: nobody would answer the calls, or not
+    /// within the command's rights.
+    pub(crate) fn new(
+        listener: OwnedFd,
+        unix_sockets: &[PathBuf],
+        files: Option<FileGuard>,
+    ) -> std::io::Result<Supervisor> {
+        let guard = match files {
+            Some(files) => {
+                Some(files::guard::Guard::new(&files.globs).map_err(std::io::Error::other)?)
+            }
+            None => None,
+        };
         let supervisor = Supervisor {
             shared: Arc::new(Shared {
                 listener,
                 allowed: connect::Allowed::new(unix_sockets),
+                guard,
                 denials: Mutex::new(Denials::default()),
                 waiting: AtomicUsize::new(0),
             }),
@@ -115,15 +140,37 @@ impl Supervisor {
 /// can be made (the sandbox is at its process limit, which counts threads):
 /// the workers there are serve on.
 fn add_worker(shared: &Arc<Shared>) -> bool {
+    add_worker_with(shared, || own_file_system_info().is_ok())
+}
+
+/// [`add_worker`], running `setup` on the new thread first; a worker whose
+/// setup fails ends without serving.
+fn add_worker_with(shared: &Arc<Shared>, setup: impl FnOnce() -> bool + Send + 'static) -> bool {
     shared.waiting.fetch_add(1, Ordering::SeqCst);
     let worker = Arc::clone(shared);
     let spawned = std::thread::Builder::new()
         .stack_size(64 * 1024)
-        .spawn(move || work(&worker));
+        .spawn(move || {
+            if setup() {
+                work(&worker);
+            } else {
+                worker.waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+        });
     if spawned.is_err() {
         shared.waiting.fetch_sub(1, Ordering::SeqCst);
     }
     spawned.is_ok()
+}
+
+/// Gives the calling thread its own working directory and umask (it sets
+/// the umask to each caller's before creating a file for it).
+fn own_file_system_info() -> std::io::Result<()> {
+    // SAFETY: unshare with an integer flag; CLONE_FS affects this thread.
+    match unsafe { libc::unshare(libc::CLONE_FS) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
 }
 
 /// A worker: takes held calls from the listener and answers them, one at a
@@ -151,18 +198,47 @@ fn work(shared: &Arc<Shared>) {
 }
 
 fn answer(shared: &Shared, call: &notify::Notification) {
-    let answer = connect::handle(shared.listener.as_fd(), call, &shared.allowed);
-    if let Some(target) = answer.refused {
-        if let Ok(mut denials) = shared.denials.lock() {
-            denials.push(Denial {
+    let listener = shared.listener.as_fd();
+    if i64::from(call.nr) == libc::SYS_connect {
+        let answer = connect::handle(listener, call, &shared.allowed);
+        if let Some(target) = answer.refused {
+            shared.deny(Denial {
                 kind: "network".into(),
                 target,
                 access: "connect".into(),
                 rule: "network.unix_sockets".into(),
             });
         }
+        return notify::respond(listener, call.id, answer.result);
     }
-    notify::respond(shared.listener.as_fd(), call.id, answer.result);
+    let Some(guard) = &shared.guard else {
+        return notify::respond(listener, call.id, Err(libc::ENOSYS));
+    };
+    let (reply, refused) = files::handle(listener, call, guard);
+    if let Some(refused) = refused {
+        shared.deny(Denial {
+            kind: "filesystem".into(),
+            target: refused.path,
+            access: refused.access.into(),
+            rule: format!("none glob {}", refused.glob),
+        });
+    }
+    match reply {
+        files::Reply::Value(result) => notify::respond(listener, call.id, result),
+        files::Reply::Fd { file, cloexec } => {
+            if let Err(errno) = notify::respond_fd(listener, call.id, file.as_fd(), cloexec) {
+                notify::respond(listener, call.id, Err(errno));
+            }
+        }
+    }
+}
+
+impl Shared {
+    fn deny(&self, denial: Denial) {
+        if let Ok(mut denials) = self.denials.lock() {
+            denials.push(denial);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +272,7 @@ mod tests {
         let options = SeccompOptions {
             sockets: SocketPolicy::UnixOnly,
             supervise_connect: true,
+            supervise_files: false,
         };
         let filter = compile(&rules(&options)).unwrap();
         // SAFETY: the child makes only raw syscalls and ioctls (no

@@ -112,3 +112,40 @@ pub(crate) fn respond(listener: BorrowedFd<'_>, id: u64, result: Result<i64, i32
         )
     };
 }
+
+/// Answers call `id` with a new descriptor of the caller for `file`
+/// (`SECCOMP_IOCTL_NOTIF_ADDFD` with `SECCOMP_ADDFD_FLAG_SEND`: the
+/// descriptor is placed and the call returns its number in one step).
+///
+/// # Errors
+///
+/// The caller's descriptor table is full (`EMFILE`) or the caller is gone;
+/// the call is then still held, for [`respond`] to fail it.
+pub(crate) fn respond_fd(
+    listener: BorrowedFd<'_>,
+    id: u64,
+    file: BorrowedFd<'_>,
+    cloexec: bool,
+) -> Result<(), i32> {
+    let mut addfd = libc::seccomp_notif_addfd {
+        id,
+        flags: libc::SECCOMP_ADDFD_FLAG_SEND as u32,
+        srcfd: file.as_raw_fd() as u32,
+        newfd: 0,
+        newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+    };
+    // SAFETY: the ioctl reads one seccomp_notif_addfd, valid for the call.
+    let rc = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ADDFD,
+            &mut addfd as *mut libc::seccomp_notif_addfd,
+        )
+    };
+    match rc {
+        n if n >= 0 => Ok(()),
+        _ => Err(io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)),
+    }
+}
