@@ -1,9 +1,10 @@
 //! SPEC 8 / issue figures for `stockade run`, measured side by side:
 //! the workspace profile with network off running `/bin/true`, against the
 //! bare command and against `bwrap` with an equivalent argument list; and
-//! the peak resident memory of `stockade run`.
+//! the peak resident memory of `stockade run`; and the cost of an open under
+//! a deny glob the supervisor holds.
 
-use crate::stats::{Figure, median, sample};
+use crate::stats::{Figure, Target, median, sample};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -101,6 +102,7 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
             "note: bwrap is not installed or does not work here; the bwrap ratio is skipped"
         ),
     }
+    figures.extend(supervised_opens(iterations, stockade, &ws));
     let mut cmd = Command::new(stockade);
     cmd.args(["run", "--", "/bin/true"]).current_dir(&ws);
     if let Some(kib) = peak_rss_kib(cmd) {
@@ -111,4 +113,36 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
         ));
     }
     figures
+}
+
+/// Opens in the loop of [`supervised_opens`].
+const OPENS: u32 = 1000;
+
+/// What a deny glob the supervisor holds costs per `open`: the same shell
+/// loop of 1000 opens with and without `--deny '**/.env'`, the difference
+/// divided by the opens. No SPEC target: the project's budget is 100 µs.
+fn supervised_opens(iterations: usize, stockade: &Path, ws: &Path) -> Option<Figure> {
+    let script = format!("i=0; while [ $i -lt {OPENS} ]; do : < /etc/hostname; i=$((i+1)); done");
+    let run = |glob: bool| {
+        time(iterations, || {
+            let mut c = Command::new(stockade);
+            c.arg("run");
+            if glob {
+                c.args(["--deny", "**/.env"]);
+            }
+            c.args(["--", "sh", "-c", &script]).current_dir(ws);
+            c
+        })
+    };
+    let plain = median(&run(false)?);
+    let mut per_open: Vec<Duration> = run(true)?
+        .iter()
+        .map(|t| t.saturating_sub(plain) / OPENS)
+        .collect();
+    per_open.sort();
+    Some(Figure::new(
+        "cost of one open under a supervised deny glob (budget)",
+        &per_open,
+        Target::Time(Duration::from_micros(100)),
+    ))
 }

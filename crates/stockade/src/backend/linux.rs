@@ -18,7 +18,8 @@ pub(crate) fn plan(policy: &ResolvedPolicy, allow_weaker: &[String]) -> Enforcem
 
 /// The generic view of a Linux plan, with the user's waivers applied.
 fn enforcement(linux: &Arc<backend::LinuxPlan>, allow_weaker: &[String]) -> EnforcementPlan {
-    let hint = |b: &stockade_linux::mounts::Blocker| match b.weaker {
+    let hint = |b: &stockade_linux::mounts::Blocker| {
+        match b.weaker {
         "landlock" | "seccomp" => {
             "run 'stockade check' for what this machine lacks and how to fix it".to_string()
         }
@@ -26,7 +27,7 @@ fn enforcement(linux: &Arc<backend::LinuxPlan>, allow_weaker: &[String]) -> Enfo
             "create the path before the run, or make its parent read-only".to_string()
         }
         "deny-globs" => {
-            "name the paths to hide one by one, or a single-level glob in a read-only directory"
+            "write the glob as DIR/**/NAME or DIR/NAME (wildcards in the last name only), or name the paths one by one"
                 .to_string()
         }
         "network-proxy" => "use --network off (or full) until proxy mode is built".to_string(),
@@ -36,6 +37,7 @@ fn enforcement(linux: &Arc<backend::LinuxPlan>, allow_weaker: &[String]) -> Enfo
                 .to_string()
         }
         _ => "run 'stockade explain' for the plan".to_string(),
+    }
     };
     let mut blockers = Vec::new();
     let mut waived = Vec::new();
@@ -143,6 +145,15 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
         items.push(hard(
             "network.unix_sockets".into(),
             format!("the sandbox's init makes every connect() and refuses host unix sockets but the listed ({listed}); unix datagram sockets are refused"),
+        ));
+    }
+    for glob in &linux.guarded_globs {
+        items.push(hard(
+            format!("none glob {}", glob.pattern),
+            "the sandbox's init makes every open, create, remove, rename, link, truncate, chmod and chown by path, \
+             and refuses the files the glob hides, whenever and by whomever they were made \
+             (file calls are slower; extended attributes cannot be set)"
+                .into(),
         ));
     }
     items.push(hard(

@@ -387,10 +387,8 @@ fn open(
             };
             let at = Target::at_name(&name, slash)?;
             // SAFETY: at is NUL-terminated; flags and mode are integers.
-            owned(
-                unsafe { libc::openat(dir.as_raw_fd(), at.as_ptr(), flags | no_follow, mode) }
-                    .into(),
-            )?
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), at.as_ptr(), flags | no_follow, mode) };
+            owned(fd.into())?
         }
         Target::Object(file) => {
             let via = proc_self(&file)?;
