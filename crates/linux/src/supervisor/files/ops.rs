@@ -7,9 +7,10 @@ use super::guard::Guard;
 use super::walk::{Target, Walk, fd_path, fstat, openat, supervisors_own, with_capabilities};
 use super::{CWD, Op, Refusal, Reply};
 use std::ffi::CString;
+use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 type Answer = (Reply, Option<Refusal>);
 
@@ -172,7 +173,7 @@ impl<'a> Caller<'a> {
                 let (to_dir, to_name, to_slash) =
                     entry(self.walk().resolve(to_start, &to_path, false)?)?;
                 let (a, b) = (join(&from_dir, &from_name)?, join(&to_dir, &to_name)?);
-                if let Some(glob) = guard.renaming(Path::new(&a), Path::new(&b)) {
+                if let Some(glob) = guard.renaming(&a, &b) {
                     return Ok(refusal(&a, "rename", glob));
                 }
                 let (a, b) = (
@@ -217,9 +218,7 @@ impl<'a> Caller<'a> {
                 match source {
                     Target::Entry { dir, name, slash } => {
                         let source = join(&dir, &name)?;
-                        if let Some(glob) = guard
-                            .hiding(Path::new(&source))
-                            .or_else(|| guard.hiding(Path::new(&target)))
+                        if let Some(glob) = guard.hiding(&source).or_else(|| guard.hiding(&target))
                         {
                             return Ok(refusal(&source, "link", glob));
                         }
@@ -236,10 +235,8 @@ impl<'a> Caller<'a> {
                         }))
                     }
                     Target::Object(file) => {
-                        let source = path_string(&fd_path(&file)?);
-                        if let Some(glob) = guard
-                            .hiding(Path::new(&source))
-                            .or_else(|| guard.hiding(Path::new(&target)))
+                        let source = kernel_path(&fd_path(&file)?);
+                        if let Some(glob) = guard.hiding(&source).or_else(|| guard.hiding(&target))
                         {
                             return Ok(refusal(&source, "link", glob));
                         }
@@ -429,27 +426,23 @@ fn proc_self(file: &OwnedFd) -> Result<CString, i32> {
 }
 
 /// The path of entry `name` in `dir`.
-fn join(dir: &OwnedFd, name: &[u8]) -> Result<String, i32> {
-    let mut path = fd_path(dir)?;
+fn join(dir: &OwnedFd, name: &[u8]) -> Result<PathBuf, i32> {
+    let mut path = kernel_path(&fd_path(dir)?);
     match name {
         b"." => {}
         b".." => {
-            let cut = path.iter().rposition(|&b| b == b'/').unwrap_or(0);
-            path.truncate(cut.max(1));
+            path.pop();
         }
-        _ => {
-            if path.last() != Some(&b'/') {
-                path.push(b'/');
-            }
-            path.extend_from_slice(name);
-        }
+        _ => path.push(OsStr::from_bytes(name)),
     }
-    Ok(path_string(&path))
+    Ok(path)
 }
 
-fn path_string(path: &[u8]) -> String {
+/// A path as the kernel gave it (`/proc/self/fd/N`), without the mark of
+/// a deleted file. Its bytes, not a lossy text, are matched.
+fn kernel_path(path: &[u8]) -> PathBuf {
     let path = path.strip_suffix(b" (deleted)").unwrap_or(path);
-    String::from_utf8_lossy(path).into_owned()
+    PathBuf::from(OsStr::from_bytes(path))
 }
 
 fn refuse_entry(
@@ -459,9 +452,7 @@ fn refuse_entry(
     access: &'static str,
 ) -> Result<Option<Answer>, i32> {
     let path = join(dir, name)?;
-    Ok(guard
-        .hiding(Path::new(&path))
-        .map(|glob| refusal(&path, access, glob)))
+    Ok(guard.hiding(&path).map(|glob| refusal(&path, access, glob)))
 }
 
 fn refuse_object(
@@ -477,17 +468,15 @@ fn refuse_object(
     if supervisors_own(&path) {
         return Err(libc::EACCES);
     }
-    let path = path_string(&path);
-    Ok(guard
-        .hiding(Path::new(std::ffi::OsStr::from_bytes(path.as_bytes())))
-        .map(|glob| refusal(&path, access, glob)))
+    let path = kernel_path(&path);
+    Ok(guard.hiding(&path).map(|glob| refusal(&path, access, glob)))
 }
 
-fn refusal(path: &str, access: &'static str, glob: &str) -> Answer {
+fn refusal(path: &Path, access: &'static str, glob: &str) -> Answer {
     (
         Reply::Value(Err(libc::EACCES)),
         Some(Refusal {
-            path: path.to_owned(),
+            path: path.to_string_lossy().into_owned(),
             access,
             glob: glob.to_owned(),
         }),
