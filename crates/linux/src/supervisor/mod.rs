@@ -140,7 +140,13 @@ impl Supervisor {
 /// can be made (the sandbox is at its process limit, which counts threads):
 /// the workers there are serve on.
 fn add_worker(shared: &Arc<Shared>) -> bool {
-    add_worker_with(shared, || own_file_system_info().is_ok())
+    // A worker that could not get its own umask (out of memory) still
+    // serves: without it nobody might answer; the umask it sets is then
+    // shared with the init, which creates no files.
+    add_worker_with(shared, || {
+        let _ = own_file_system_info();
+        true
+    })
 }
 
 /// [`add_worker`], running `setup` on the new thread first; a worker whose
