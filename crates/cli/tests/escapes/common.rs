@@ -437,6 +437,16 @@ impl From<Output> for Run {
 }
 
 impl Run {
+    /// The JSON record `run --json` printed after the probe's reports.
+    pub fn record(&self) -> Value {
+        self.stdout
+            .lines()
+            .skip_while(|l| !l.starts_with('{') || l.starts_with("{\"op\""))
+            .collect::<String>()
+            .parse()
+            .unwrap_or_else(|e| panic!("no JSON record ({e}): {}", self.stdout))
+    }
+
     /// The probe's N reports; fails unless the run exited 0 with exactly N.
     pub fn ops<const N: usize>(&self) -> [&Value; N] {
         assert_eq!(

@@ -222,13 +222,7 @@ fn recursive_deny_glob_hides_matches_whoever_creates_them_and_whenever() {
     ] {
         allowed(fine);
     }
-    let record: serde_json::Value = r
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with('{') || l.starts_with("{\"op\""))
-        .collect::<String>()
-        .parse()
-        .unwrap_or_else(|e| panic!("no JSON record ({e}): {}", r.stdout));
+    let record = r.record();
     let denials = record["denials"].as_array().expect("a denials array");
     assert!(
         denials.iter().any(|d| d["kind"] == "filesystem"

@@ -98,13 +98,7 @@ fn refusals_are_denial_records_in_the_json_record() {
     let [host, own] = r.ops();
     denied(host, &["EACCES"]);
     allowed(own);
-    let record: serde_json::Value = r
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with('{') || l.starts_with("{\"op\""))
-        .collect::<String>()
-        .parse()
-        .unwrap_or_else(|e| panic!("no JSON record ({e}): {}", r.stdout));
+    let record = r.record();
     let denials = record["denials"].as_array().expect("a denials array");
     assert_eq!(denials.len(), 1, "{record}");
     assert_eq!(denials[0]["kind"], "network");

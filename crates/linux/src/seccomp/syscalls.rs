@@ -20,8 +20,8 @@ pub(super) struct Arch {
     /// Syscall numbers at or above this are another ABI under the same
     /// `audit_arch` (x86_64's x32) and get `ENOSYS`.
     pub(super) foreign_numbers_from: Option<u32>,
-    /// Name and number of every syscall a rule may name.
-    syscalls: &'static [(&'static str, libc::c_long)],
+    /// Name and number of every syscall a rule may name, in parts.
+    syscalls: &'static [&'static [(&'static str, libc::c_long)]],
     /// Syscalls rules name that this architecture does not have; their
     /// rules are left out. Any other name missing from `syscalls` is a
     /// mistake, which [`super::compile`] refuses.
@@ -33,6 +33,8 @@ impl Arch {
     pub(super) fn number(&self, name: &str) -> Option<u32> {
         self.syscalls
             .iter()
+            .copied()
+            .flatten()
             .find(|(known, _)| *known == name)
             .and_then(|&(_, nr)| u32::try_from(nr).ok())
     }
@@ -59,6 +61,84 @@ pub(super) fn exists(name: &str) -> bool {
 ))]
 const AUDIT_ARCH_64BIT_LE: u32 = 0x8000_0000 | 0x4000_0000;
 
+/// Name and number of the syscalls rules name that both architectures
+/// have, from libc's constants for the architecture being compiled.
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_endian = "little")
+))]
+const SHARED: &[(&str, libc::c_long)] = &[
+    // Names libc has for both architectures.
+    ("acct", libc::SYS_acct),
+    ("add_key", libc::SYS_add_key),
+    ("bpf", libc::SYS_bpf),
+    ("chroot", libc::SYS_chroot),
+    ("clone", libc::SYS_clone),
+    ("clone3", libc::SYS_clone3),
+    ("delete_module", libc::SYS_delete_module),
+    ("finit_module", libc::SYS_finit_module),
+    ("fsconfig", libc::SYS_fsconfig),
+    ("fsmount", libc::SYS_fsmount),
+    ("fsopen", libc::SYS_fsopen),
+    ("fspick", libc::SYS_fspick),
+    ("init_module", libc::SYS_init_module),
+    ("io_uring_enter", libc::SYS_io_uring_enter),
+    ("io_uring_register", libc::SYS_io_uring_register),
+    ("io_uring_setup", libc::SYS_io_uring_setup),
+    ("ioctl", libc::SYS_ioctl),
+    ("kexec_load", libc::SYS_kexec_load),
+    ("keyctl", libc::SYS_keyctl),
+    ("lookup_dcookie", libc::SYS_lookup_dcookie),
+    ("mount", libc::SYS_mount),
+    ("mount_setattr", libc::SYS_mount_setattr),
+    ("move_mount", libc::SYS_move_mount),
+    ("name_to_handle_at", libc::SYS_name_to_handle_at),
+    ("open_by_handle_at", libc::SYS_open_by_handle_at),
+    ("open_tree", libc::SYS_open_tree),
+    ("perf_event_open", libc::SYS_perf_event_open),
+    ("personality", libc::SYS_personality),
+    ("pidfd_getfd", libc::SYS_pidfd_getfd),
+    ("pivot_root", libc::SYS_pivot_root),
+    ("process_vm_readv", libc::SYS_process_vm_readv),
+    ("process_vm_writev", libc::SYS_process_vm_writev),
+    ("ptrace", libc::SYS_ptrace),
+    ("quotactl", libc::SYS_quotactl),
+    ("quotactl_fd", libc::SYS_quotactl_fd),
+    ("reboot", libc::SYS_reboot),
+    ("request_key", libc::SYS_request_key),
+    ("setns", libc::SYS_setns),
+    ("socket", libc::SYS_socket),
+    ("socketpair", libc::SYS_socketpair),
+    ("connect", libc::SYS_connect),
+    ("swapoff", libc::SYS_swapoff),
+    ("swapon", libc::SYS_swapon),
+    ("umount2", libc::SYS_umount2),
+    ("unshare", libc::SYS_unshare),
+    ("userfaultfd", libc::SYS_userfaultfd),
+    // Calls the supervisor makes for the command when it holds deny
+    // globs (crate::supervisor::files).
+    ("openat", libc::SYS_openat),
+    ("openat2", libc::SYS_openat2),
+    ("mkdirat", libc::SYS_mkdirat),
+    ("mknodat", libc::SYS_mknodat),
+    ("symlinkat", libc::SYS_symlinkat),
+    ("linkat", libc::SYS_linkat),
+    ("renameat2", libc::SYS_renameat2),
+    ("unlinkat", libc::SYS_unlinkat),
+    ("truncate", libc::SYS_truncate),
+    ("fchmodat", libc::SYS_fchmodat),
+    ("fchownat", libc::SYS_fchownat),
+    ("setxattr", libc::SYS_setxattr),
+    ("lsetxattr", libc::SYS_lsetxattr),
+    ("removexattr", libc::SYS_removexattr),
+    ("lremovexattr", libc::SYS_lremovexattr),
+    // Numbered alike on every architecture since Linux 5.1 (after
+    // 424); libc lacks some of them.
+    ("fchmodat2", 452),
+    ("setxattrat", 463),
+    ("removexattrat", 466),
+];
+
 #[cfg(target_arch = "x86_64")]
 const NATIVE: Option<&Arch> = Some(&Arch {
     name: "x86_64",
@@ -69,91 +149,25 @@ const NATIVE: Option<&Arch> = Some(&Arch {
     foreign_numbers_from: Some(0x4000_0000),
     absent: &[],
     syscalls: &[
-        // Names libc has for both architectures.
-        ("acct", libc::SYS_acct),
-        ("add_key", libc::SYS_add_key),
-        ("bpf", libc::SYS_bpf),
-        ("chroot", libc::SYS_chroot),
-        ("clone", libc::SYS_clone),
-        ("clone3", libc::SYS_clone3),
-        ("delete_module", libc::SYS_delete_module),
-        ("finit_module", libc::SYS_finit_module),
-        ("fsconfig", libc::SYS_fsconfig),
-        ("fsmount", libc::SYS_fsmount),
-        ("fsopen", libc::SYS_fsopen),
-        ("fspick", libc::SYS_fspick),
-        ("init_module", libc::SYS_init_module),
-        ("io_uring_enter", libc::SYS_io_uring_enter),
-        ("io_uring_register", libc::SYS_io_uring_register),
-        ("io_uring_setup", libc::SYS_io_uring_setup),
-        ("ioctl", libc::SYS_ioctl),
-        ("kexec_load", libc::SYS_kexec_load),
-        ("keyctl", libc::SYS_keyctl),
-        ("lookup_dcookie", libc::SYS_lookup_dcookie),
-        ("mount", libc::SYS_mount),
-        ("mount_setattr", libc::SYS_mount_setattr),
-        ("move_mount", libc::SYS_move_mount),
-        ("name_to_handle_at", libc::SYS_name_to_handle_at),
-        ("open_by_handle_at", libc::SYS_open_by_handle_at),
-        ("open_tree", libc::SYS_open_tree),
-        ("perf_event_open", libc::SYS_perf_event_open),
-        ("personality", libc::SYS_personality),
-        ("pidfd_getfd", libc::SYS_pidfd_getfd),
-        ("pivot_root", libc::SYS_pivot_root),
-        ("process_vm_readv", libc::SYS_process_vm_readv),
-        ("process_vm_writev", libc::SYS_process_vm_writev),
-        ("ptrace", libc::SYS_ptrace),
-        ("quotactl", libc::SYS_quotactl),
-        ("quotactl_fd", libc::SYS_quotactl_fd),
-        ("reboot", libc::SYS_reboot),
-        ("request_key", libc::SYS_request_key),
-        ("setns", libc::SYS_setns),
-        ("socket", libc::SYS_socket),
-        ("socketpair", libc::SYS_socketpair),
-        ("connect", libc::SYS_connect),
-        ("swapoff", libc::SYS_swapoff),
-        ("swapon", libc::SYS_swapon),
-        ("umount2", libc::SYS_umount2),
-        ("unshare", libc::SYS_unshare),
-        ("userfaultfd", libc::SYS_userfaultfd),
-        // Calls the supervisor makes for the command when it holds deny
-        // globs (crate::supervisor::files).
-        ("openat", libc::SYS_openat),
-        ("openat2", libc::SYS_openat2),
-        ("mkdirat", libc::SYS_mkdirat),
-        ("mknodat", libc::SYS_mknodat),
-        ("symlinkat", libc::SYS_symlinkat),
-        ("linkat", libc::SYS_linkat),
-        ("renameat2", libc::SYS_renameat2),
-        ("unlinkat", libc::SYS_unlinkat),
-        ("truncate", libc::SYS_truncate),
-        ("fchmodat", libc::SYS_fchmodat),
-        ("fchownat", libc::SYS_fchownat),
-        ("setxattr", libc::SYS_setxattr),
-        ("lsetxattr", libc::SYS_lsetxattr),
-        ("removexattr", libc::SYS_removexattr),
-        ("lremovexattr", libc::SYS_lremovexattr),
-        // Numbered alike on every architecture since Linux 5.1 (after
-        // 424); libc lacks some of them.
-        ("fchmodat2", 452),
-        ("setxattrat", 463),
-        ("removexattrat", 466),
-        // x86_64 only, or missing from libc for some aarch64 targets.
-        ("renameat", libc::SYS_renameat),
-        ("open", libc::SYS_open),
-        ("creat", libc::SYS_creat),
-        ("mkdir", libc::SYS_mkdir),
-        ("mknod", libc::SYS_mknod),
-        ("symlink", libc::SYS_symlink),
-        ("link", libc::SYS_link),
-        ("rename", libc::SYS_rename),
-        ("unlink", libc::SYS_unlink),
-        ("rmdir", libc::SYS_rmdir),
-        ("chmod", libc::SYS_chmod),
-        ("chown", libc::SYS_chown),
-        ("lchown", libc::SYS_lchown),
-        ("kexec_file_load", libc::SYS_kexec_file_load),
-        ("uselib", libc::SYS_uselib),
+        SHARED,
+        &[
+            // x86_64 only, or missing from libc for some aarch64 targets.
+            ("renameat", libc::SYS_renameat),
+            ("open", libc::SYS_open),
+            ("creat", libc::SYS_creat),
+            ("mkdir", libc::SYS_mkdir),
+            ("mknod", libc::SYS_mknod),
+            ("symlink", libc::SYS_symlink),
+            ("link", libc::SYS_link),
+            ("rename", libc::SYS_rename),
+            ("unlink", libc::SYS_unlink),
+            ("rmdir", libc::SYS_rmdir),
+            ("chmod", libc::SYS_chmod),
+            ("chown", libc::SYS_chown),
+            ("lchown", libc::SYS_lchown),
+            ("kexec_file_load", libc::SYS_kexec_file_load),
+            ("uselib", libc::SYS_uselib),
+        ],
     ],
 });
 
@@ -169,79 +183,13 @@ const NATIVE: Option<&Arch> = Some(&Arch {
         "rmdir", "chmod", "chown", "lchown",
     ],
     syscalls: &[
-        // Names libc has for both architectures.
-        ("acct", libc::SYS_acct),
-        ("add_key", libc::SYS_add_key),
-        ("bpf", libc::SYS_bpf),
-        ("chroot", libc::SYS_chroot),
-        ("clone", libc::SYS_clone),
-        ("clone3", libc::SYS_clone3),
-        ("delete_module", libc::SYS_delete_module),
-        ("finit_module", libc::SYS_finit_module),
-        ("fsconfig", libc::SYS_fsconfig),
-        ("fsmount", libc::SYS_fsmount),
-        ("fsopen", libc::SYS_fsopen),
-        ("fspick", libc::SYS_fspick),
-        ("init_module", libc::SYS_init_module),
-        ("io_uring_enter", libc::SYS_io_uring_enter),
-        ("io_uring_register", libc::SYS_io_uring_register),
-        ("io_uring_setup", libc::SYS_io_uring_setup),
-        ("ioctl", libc::SYS_ioctl),
-        ("kexec_load", libc::SYS_kexec_load),
-        ("keyctl", libc::SYS_keyctl),
-        ("lookup_dcookie", libc::SYS_lookup_dcookie),
-        ("mount", libc::SYS_mount),
-        ("mount_setattr", libc::SYS_mount_setattr),
-        ("move_mount", libc::SYS_move_mount),
-        ("name_to_handle_at", libc::SYS_name_to_handle_at),
-        ("open_by_handle_at", libc::SYS_open_by_handle_at),
-        ("open_tree", libc::SYS_open_tree),
-        ("perf_event_open", libc::SYS_perf_event_open),
-        ("personality", libc::SYS_personality),
-        ("pidfd_getfd", libc::SYS_pidfd_getfd),
-        ("pivot_root", libc::SYS_pivot_root),
-        ("process_vm_readv", libc::SYS_process_vm_readv),
-        ("process_vm_writev", libc::SYS_process_vm_writev),
-        ("ptrace", libc::SYS_ptrace),
-        ("quotactl", libc::SYS_quotactl),
-        ("quotactl_fd", libc::SYS_quotactl_fd),
-        ("reboot", libc::SYS_reboot),
-        ("request_key", libc::SYS_request_key),
-        ("setns", libc::SYS_setns),
-        ("socket", libc::SYS_socket),
-        ("socketpair", libc::SYS_socketpair),
-        ("connect", libc::SYS_connect),
-        ("swapoff", libc::SYS_swapoff),
-        ("swapon", libc::SYS_swapon),
-        ("umount2", libc::SYS_umount2),
-        ("unshare", libc::SYS_unshare),
-        ("userfaultfd", libc::SYS_userfaultfd),
-        // Calls the supervisor makes for the command when it holds deny
-        // globs (crate::supervisor::files).
-        ("openat", libc::SYS_openat),
-        ("openat2", libc::SYS_openat2),
-        ("mkdirat", libc::SYS_mkdirat),
-        ("mknodat", libc::SYS_mknodat),
-        ("symlinkat", libc::SYS_symlinkat),
-        ("linkat", libc::SYS_linkat),
-        ("renameat2", libc::SYS_renameat2),
-        ("unlinkat", libc::SYS_unlinkat),
-        ("truncate", libc::SYS_truncate),
-        ("fchmodat", libc::SYS_fchmodat),
-        ("fchownat", libc::SYS_fchownat),
-        ("setxattr", libc::SYS_setxattr),
-        ("lsetxattr", libc::SYS_lsetxattr),
-        ("removexattr", libc::SYS_removexattr),
-        ("lremovexattr", libc::SYS_lremovexattr),
-        // Numbered alike on every architecture since Linux 5.1 (after
-        // 424); libc lacks some of them.
-        ("fchmodat2", 452),
-        ("setxattrat", 463),
-        ("removexattrat", 466),
-        // <asm-generic/unistd.h> numbers libc lacks for aarch64
-        // (kexec_file_load for musl).
-        ("renameat", 38),
-        ("kexec_file_load", 294),
+        SHARED,
+        &[
+            // <asm-generic/unistd.h> numbers libc lacks for aarch64
+            // (kexec_file_load for musl).
+            ("renameat", 38),
+            ("kexec_file_load", 294),
+        ],
     ],
 });
 

@@ -111,16 +111,13 @@ impl<'a> Caller<'a> {
             } => {
                 let path = self.path(path)?;
                 let start = self.start(dirfd, &path)?;
-                let umask = self.umask(true)?;
+                let umask = caller::umask(self.call.pid).ok_or(libc::ESRCH)?;
                 self.settle()?;
-                let (dir, name, slash) = entry(self.walk().resolve(start, &path, false)?)?;
-                if let Some(refused) = refuse_entry(guard, &dir, &name, "create")? {
-                    return Ok(refused);
-                }
-                if let Some(umask) = umask {
-                    set_umask(umask);
-                }
-                let at = Target::at_name(&name, slash)?;
+                let (dir, at) = match self.named(start, &path, "create", guard)? {
+                    Ok(named) => named,
+                    Err(refused) => return Ok(refused),
+                };
+                set_umask(umask);
                 // SAFETY: at is NUL-terminated; the other arguments are integers.
                 let rc = unsafe {
                     match dev {
@@ -139,11 +136,10 @@ impl<'a> Caller<'a> {
                 let path = self.path(path)?;
                 let start = self.start(dirfd, &path)?;
                 self.settle()?;
-                let (dir, name, slash) = entry(self.walk().resolve(start, &path, false)?)?;
-                if let Some(refused) = refuse_entry(guard, &dir, &name, "create")? {
-                    return Ok(refused);
-                }
-                let at = Target::at_name(&name, slash)?;
+                let (dir, at) = match self.named(start, &path, "create", guard)? {
+                    Ok(named) => named,
+                    Err(refused) => return Ok(refused),
+                };
                 // SAFETY: both strings are NUL-terminated.
                 Ok(value(unsafe {
                     libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), at.as_ptr())
@@ -153,11 +149,10 @@ impl<'a> Caller<'a> {
                 let path = self.path(path)?;
                 let start = self.start(dirfd, &path)?;
                 self.settle()?;
-                let (dir, name, slash) = entry(self.walk().resolve(start, &path, false)?)?;
-                if let Some(refused) = refuse_entry(guard, &dir, &name, "remove")? {
-                    return Ok(refused);
-                }
-                let at = Target::at_name(&name, slash)?;
+                let (dir, at) = match self.named(start, &path, "remove", guard)? {
+                    Ok(named) => named,
+                    Err(refused) => return Ok(refused),
+                };
                 // SAFETY: at is NUL-terminated.
                 Ok(value(unsafe {
                     libc::unlinkat(dir.as_raw_fd(), at.as_ptr(), flags)
@@ -309,6 +304,22 @@ impl<'a> Caller<'a> {
                 }))
             }
         }
+    }
+
+    /// The directory and name `path` ends in (a last link not followed),
+    /// ready for a `*at` call; or the refusal when a glob hides that name.
+    fn named(
+        &self,
+        start: OwnedFd,
+        path: &[u8],
+        access: &'static str,
+        guard: &Guard,
+    ) -> Result<Result<(OwnedFd, CString), Answer>, i32> {
+        let (dir, name, slash) = entry(self.walk().resolve(start, path, false)?)?;
+        if let Some(refused) = refuse_entry(guard, &dir, &name, access)? {
+            return Ok(Err(refused));
+        }
+        Ok(Ok((dir, Target::at_name(&name, slash)?)))
     }
 
     /// The file a `*at(dirfd, path, ..., flags)` call acts on, honouring
