@@ -69,9 +69,9 @@ fn main() {
         println!("{figure}");
         failed += usize::from(!figure.meets_target());
     }
+    let targeted = figures.iter().filter(|f| f.has_target()).count();
     println!(
-        "\n{} of {} figures meet their targets",
-        figures.len() - failed,
-        figures.len()
+        "\n{} of {targeted} figures meet their targets",
+        targeted - failed
     );
 }

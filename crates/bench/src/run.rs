@@ -25,6 +25,33 @@ fn time(iterations: usize, mut make: impl FnMut() -> Command) -> Option<Vec<Dura
     }))
 }
 
+/// `bwrap` with the argument list the issue names for the workspace `ws`.
+fn bwrap(iterations: usize, ws: &Path) -> Option<Vec<Duration>> {
+    let ws = ws.as_os_str();
+    time(iterations, || {
+        let mut c = Command::new("bwrap");
+        c.args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"])
+            .args(["--tmpfs", "/tmp", "--bind"])
+            .args([ws, ws])
+            .args(["--unshare-all", "--die-with-parent", "/bin/true"])
+            .current_dir(ws);
+        c
+    })
+}
+
+/// What the kernel alone charges for the namespaces a run makes (user with
+/// a uid map, mount, pid, ipc, network) plus one more exec: util-linux's
+/// `unshare`, no mounts, no Landlock, no seccomp. A floor no sandbox built
+/// on these namespaces gets under.
+fn namespaces_alone(iterations: usize) -> Option<Vec<Duration>> {
+    time(iterations, || {
+        let mut c = Command::new("unshare");
+        c.args(["--user", "--map-root-user", "--mount", "--pid", "--fork"])
+            .args(["--ipc", "--net", "/bin/true"]);
+        c
+    })
+}
+
 /// Peak resident set of a command and its waited-for children, in KiB.
 fn peak_rss_kib(mut cmd: Command) -> Option<i64> {
     let mut child = quiet(&mut cmd).spawn().ok()?;
@@ -65,42 +92,34 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
         );
         return figures;
     };
+    let bare = median(&bare);
     figures.push(Figure::ratio(
         "`stockade run -- /bin/true` vs bare (workspace, network off)",
         &run,
-        median(&bare),
+        bare,
         2.0,
     ));
-    let ws_arg = ws.to_string_lossy().into_owned();
-    let bwrap = time(iterations, || {
-        let mut c = Command::new("bwrap");
-        c.args([
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--tmpfs",
-            "/tmp",
-            "--bind",
-        ])
-        .args([&ws_arg, &ws_arg])
-        .args(["--unshare-all", "--die-with-parent", "/bin/true"])
-        .current_dir(&ws);
-        c
-    });
-    match bwrap {
-        Some(bwrap) => figures.push(Figure::ratio(
-            "`stockade run` vs bwrap, equivalent policy",
-            &run,
-            median(&bwrap),
-            0.5,
-        )),
+    match bwrap(iterations, &ws) {
+        Some(bwrap) => {
+            figures.push(Figure::ratio(
+                "`stockade run` vs bwrap, equivalent policy",
+                &run,
+                median(&bwrap),
+                0.5,
+            ));
+            figures.push(Figure::reference("bwrap vs bare", &bwrap, bare));
+        }
         None => eprintln!(
             "note: bwrap is not installed or does not work here; the bwrap ratio is skipped"
         ),
+    }
+    match namespaces_alone(iterations) {
+        Some(floor) => figures.push(Figure::reference(
+            "namespaces alone (`unshare -Urmpfin /bin/true`) vs bare",
+            &floor,
+            bare,
+        )),
+        None => eprintln!("note: `unshare` does not work here; the namespace floor is skipped"),
     }
     figures.extend(supervised_opens(iterations, stockade, &ws));
     let mut cmd = Command::new(stockade);

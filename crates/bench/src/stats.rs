@@ -31,6 +31,9 @@ pub enum Target {
     Ratio { baseline: Duration, ratio: f64 },
     /// At most this many KiB.
     Kib { kib: i64, limit: i64 },
+    /// No target: a multiple of a baseline, shown to explain another figure
+    /// (what the kernel alone charges, say).
+    Reference { baseline: Duration },
 }
 
 /// One reported figure.
@@ -63,6 +66,11 @@ impl Figure {
         Figure::new(name, samples, Target::Ratio { baseline, ratio })
     }
 
+    /// A reference figure: `samples` against a baseline's median, no target.
+    pub fn reference(name: impl Into<String>, samples: &[Duration], baseline: Duration) -> Figure {
+        Figure::new(name, samples, Target::Reference { baseline })
+    }
+
     /// A memory figure.
     pub fn memory(name: impl Into<String>, kib: i64, limit: i64) -> Figure {
         let zero = [Duration::ZERO];
@@ -71,7 +79,7 @@ impl Figure {
 
     fn measured_ratio(&self) -> Option<f64> {
         match self.target {
-            Target::Ratio { baseline, .. } => {
+            Target::Ratio { baseline, .. } | Target::Reference { baseline } => {
                 Some(self.median.as_secs_f64() / baseline.as_secs_f64().max(1e-9))
             }
             _ => None,
@@ -83,13 +91,23 @@ impl Figure {
             Target::Time(limit) => self.median <= limit,
             Target::Ratio { ratio, .. } => self.measured_ratio().is_some_and(|r| r <= ratio),
             Target::Kib { kib, limit } => kib <= limit,
+            Target::Reference { .. } => true,
         }
+    }
+
+    /// Whether the figure has a target to meet.
+    pub fn has_target(&self) -> bool {
+        !matches!(self.target, Target::Reference { .. })
     }
 }
 
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verdict = if self.meets_target() { "ok" } else { "MISSED" };
+        let verdict = match (self.has_target(), self.meets_target()) {
+            (false, _) => "reference",
+            (true, true) => "ok",
+            (true, false) => "MISSED",
+        };
         let (value, target, extra) = match self.target {
             Target::Time(limit) => (
                 format!("{:.2?}", self.median),
@@ -99,6 +117,11 @@ impl fmt::Display for Figure {
             Target::Ratio { baseline, ratio } => (
                 format!("{:.2}x", self.measured_ratio().unwrap_or(f64::NAN)),
                 format!("<= {ratio:.1}x"),
+                format!("({:.2?} vs {:.2?})", self.median, baseline),
+            ),
+            Target::Reference { baseline } => (
+                format!("{:.2}x", self.measured_ratio().unwrap_or(f64::NAN)),
+                "-".to_owned(),
                 format!("({:.2?} vs {:.2?})", self.median, baseline),
             ),
             Target::Kib { kib, limit } => (
