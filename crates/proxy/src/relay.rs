@@ -1,0 +1,21 @@
+//! Bytes both ways between a client and its destination, until both sides
+//! are done.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Buffer per direction: large enough that a bulk transfer costs few
+/// system calls.
+const BUFFER: usize = 64 * 1024;
+
+/// Relays until both directions have ended (or either fails).
+pub(crate) async fn relay<A, B>(mut client: A, mut upstream: B)
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let copied =
+        tokio::io::copy_bidirectional_with_sizes(&mut client, &mut upstream, BUFFER, BUFFER).await;
+    if let Err(e) = copied {
+        tracing::debug!(target: "stockade::proxy", error = %e, "tunnel ended");
+    }
+}
