@@ -34,5 +34,7 @@ mod network;
 mod processes;
 #[path = "escapes/protected.rs"]
 mod protected;
+#[path = "escapes/proxy.rs"]
+mod proxy;
 #[path = "escapes/status.rs"]
 mod status;

@@ -6,7 +6,7 @@ use crate::cgroup::CgroupPlan;
 use crate::landlock::LandlockPlan;
 use crate::mounts::{Blocker, MountPlan};
 use crate::seccomp::{SeccompOptions, SocketPolicy, SyscallRule};
-use crate::spawn::{Finished, SpawnError, Spec};
+use crate::spawn::{Finished, Sandbox, SpawnError, Spec};
 use crate::supervisor::files::GuardedGlob;
 
 /// Whether a spawn error means user namespaces are not available here.
@@ -34,8 +34,11 @@ pub struct LinuxPlan {
     pub seccomp_available: bool,
     /// A new, empty network namespace.
     pub network_namespace: bool,
-    /// Its loopback is up (`allow_local_binding`).
+    /// Its loopback is up (`allow_local_binding`, or the proxy's ports).
     pub loopback_up: bool,
+    /// The init binds the egress proxy's listeners on that loopback and
+    /// hands them to stockade (network `proxy`, see [`crate::egress`]).
+    pub egress: bool,
     /// Host unix sockets the supervisor lets the command reach (when it
     /// supervises `connect`: see `seccomp.supervise_connect`).
     pub unix_sockets: Vec<PathBuf>,
@@ -148,13 +151,13 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         });
     }
     let network = &policy.network;
-    if network.mode == NetworkMode::Proxy {
-        blockers.push(Blocker {
-            rule: "network proxy".into(),
-            reason: "proxy mode is not built yet on Linux".into(),
-            weaker: "network-proxy",
-        });
-    }
+    // The proxy runs only where nothing blocks it; waived, no network.
+    let proxy_blocked = match network.mode {
+        NetworkMode::Proxy => proxy_blocker(&mode, network.allow_local_binding, abi),
+        _ => None,
+    };
+    let egress = network.mode == NetworkMode::Proxy && proxy_blocked.is_none();
+    blockers.extend(proxy_blocked);
     let (cgroups, unavailable) =
         crate::cgroup::plan(policy.limits.max_processes, policy.limits.max_memory);
     blockers.extend(unavailable.into_iter().map(|u| Blocker {
@@ -167,8 +170,8 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
     }));
     let sockets = match (network.mode, network.allow_local_binding) {
         (NetworkMode::Full, _) => SocketPolicy::Any,
-        (_, true) => SocketPolicy::UnixAndInet,
-        (_, false) => SocketPolicy::UnixOnly,
+        (NetworkMode::Proxy, _) | (_, true) => SocketPolicy::UnixAndInet,
+        (NetworkMode::Off, false) => SocketPolicy::UnixOnly,
     };
     let confined = network.mode != NetworkMode::Full;
     if matches!(mode, Mode::LandlockOnly { .. }) {
@@ -206,6 +209,7 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
             seccomp_available: seccomp_ok,
             network_namespace: false,
             loopback_up: false,
+            egress: false,
             unix_sockets: Vec::new(),
             guarded_globs: Vec::new(),
             cgroups,
@@ -229,7 +233,8 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         seccomp,
         seccomp_available: seccomp_ok,
         network_namespace: confined,
-        loopback_up: confined && network.allow_local_binding,
+        loopback_up: confined && (network.allow_local_binding || egress),
+        egress,
         unix_sockets: match confined {
             true => network.unix_sockets.clone(),
             false => Vec::new(),
@@ -238,6 +243,31 @@ pub fn plan_mode(policy: &ResolvedPolicy, mode: Mode) -> LinuxPlan {
         cgroups,
         blockers,
     }
+}
+
+/// Why proxy mode cannot run as planned, if it cannot: it needs the
+/// sandbox's own network namespace built natively (the init binds the
+/// proxy's listeners there), and without `allow_local_binding` Landlock's
+/// TCP rules (ABI 4) to hold the command to the proxy's ports. Waived
+/// (`network-proxy`), the run has no network at all.
+fn proxy_blocker(mode: &Mode, allow_local_binding: bool, abi: u32) -> Option<Blocker> {
+    let reason = match mode {
+        Mode::Namespaces if allow_local_binding || abi >= 4 => return None,
+        Mode::Namespaces => format!(
+            "the command must not listen on or reach other ports of its loopback, where the proxy's ports are; \
+             that takes Landlock's TCP rules (ABI 4), and this kernel offers ABI {abi}"
+        ),
+        Mode::Bwrap { .. } | Mode::LandlockOnly { .. } => {
+            "the proxy's listeners live in the sandbox's own network namespace, which only the native backend \
+             (unprivileged user namespaces) builds"
+                .to_string()
+        }
+    };
+    Some(Blocker {
+        rule: "network proxy".into(),
+        reason,
+        weaker: "network-proxy",
+    })
 }
 
 /// The deny globs the mount tree cannot hold, split into those the
@@ -303,12 +333,19 @@ pub struct RunRequest {
 }
 
 /// Runs a command under `plan`. The caller has checked the blockers.
+/// `started` sees the sandbox once the command runs, before stockade waits
+/// for it: where the egress proxy is started on the sandbox's listeners
+/// ([`Sandbox::take_egress`]).
 ///
 /// # Security
 ///
 /// Everything the plan lists is applied or the run fails before the
 /// command starts; see `spawn` for the process structure and lifetime.
-pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Finished, SpawnError> {
+pub fn run(
+    plan: &LinuxPlan,
+    request: &RunRequest,
+    started: &mut dyn FnMut(&mut Sandbox),
+) -> Result<Finished, SpawnError> {
     let cstring = |s: &[u8]| {
         CString::new(s)
             .map_err(|_| SpawnError::Setup("an argument or variable holds a NUL byte".into()))
@@ -371,6 +408,7 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Finished, SpawnErro
         cwd: request.cwd.clone(),
         network_namespace: plan.network_namespace,
         loopback_up: plan.loopback_up,
+        egress: plan.egress,
         rlimits,
         cgroups: cgroups.dirs().to_vec(),
         prefer_oom_kill: !cgroups.dirs().is_empty(),
@@ -389,12 +427,15 @@ pub fn run(plan: &LinuxPlan, request: &RunRequest) -> Result<Finished, SpawnErro
     }
     let placeholders = crate::placeholders::create(&plan.mounts.placeholders)
         .map_err(|e| SpawnError::Setup(e.to_string()))?;
-    let started = match &plan.mode {
+    let spawned = match &plan.mode {
         Mode::Bwrap { bwrap, .. } => bwrap_launch(plan, &spec, bwrap)
             .and_then(|launch| crate::spawn::spawn_bwrap(&spec, &launch)),
         _ => crate::spawn::spawn(&spec),
     };
-    let result = started.and_then(|sandbox| sandbox.wait(request.timeout));
+    let result = spawned.and_then(|mut sandbox| {
+        started(&mut sandbox);
+        sandbox.wait(request.timeout)
+    });
     placeholders.remove();
     cgroups.remove();
     result

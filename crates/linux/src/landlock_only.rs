@@ -146,6 +146,8 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> (LandlockPlan, Vec<Blocker>) {
         rules,
         scope_abstract_unix_socket: abi >= 6,
         scope_signal: abi >= 6,
+        // Proxy mode needs a network namespace (a blocker here).
+        tcp: None,
     };
     (plan, blockers)
 }

@@ -16,6 +16,7 @@
 pub mod backend;
 pub mod bwrap;
 pub mod cgroup;
+pub mod egress;
 pub mod landlock;
 pub mod landlock_only;
 pub mod mounts;

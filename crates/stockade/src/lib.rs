@@ -24,6 +24,7 @@
 mod backend;
 mod check;
 mod context;
+mod egress;
 mod error;
 mod load;
 mod plan;

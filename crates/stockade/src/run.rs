@@ -122,7 +122,8 @@ pub(crate) struct Ended {
 }
 
 /// The command's environment: the policy's filter over this process's
-/// environment, and `TMPDIR` pointing at the private `/tmp`.
+/// environment, `TMPDIR` pointing at the private `/tmp`, and in network
+/// `proxy` mode the variables that point tools at the proxy.
 fn environment(loaded: &Loaded) -> Vec<(String, String)> {
     let host = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
@@ -134,7 +135,11 @@ fn environment(loaded: &Loaded) -> Vec<(String, String)> {
     env.retain(|(k, _)| k != "TMPDIR" || !private_tmp);
     if private_tmp {
         env.push(("TMPDIR".into(), "/tmp".into()));
-        env.sort();
     }
+    // In proxy mode the proxy variables replace any the host had.
+    let proxy = crate::egress::environment(&loaded.policy.network);
+    env.retain(|(k, _)| !proxy.iter().any(|(p, _)| p == k));
+    env.extend(proxy);
+    env.sort();
     env
 }

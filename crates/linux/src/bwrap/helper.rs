@@ -115,6 +115,8 @@ impl HelperSpec {
                 rules,
                 scope_abstract_unix_socket: self.scope_abstract_unix_socket,
                 scope_signal: self.scope_signal,
+                // Proxy mode is not offered through bwrap (a blocker).
+                tcp: None,
             },
             seccomp,
             argv: cstrings(self.argv)?,
@@ -123,6 +125,7 @@ impl HelperSpec {
             cwd: self.cwd,
             network_namespace: false,
             loopback_up: false,
+            egress: false,
             rlimits: self.rlimits,
             cgroups: Vec::new(),
             prefer_oom_kill: self.prefer_oom_kill,

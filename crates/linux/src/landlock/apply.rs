@@ -7,8 +7,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use landlock::{
-    AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, Ruleset, RulesetAttr, RulesetCreated,
-    RulesetCreatedAttr, RulesetStatus, Scope,
+    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 
 use super::rights::{self, MAX_ABI};
@@ -103,6 +103,13 @@ fn check(plan: &LandlockPlan) -> Result<Checked, LandlockError> {
             scopes |= scope;
         }
     }
+    if plan.tcp.is_some() && abi < 4 {
+        return Err(LandlockError::NeedsNewerAbi {
+            what: "tcp",
+            needs: 4,
+            abi,
+        });
+    }
     Ok(Checked {
         handled,
         rules,
@@ -152,7 +159,17 @@ pub fn prepare(plan: &LandlockPlan) -> Result<PreparedRuleset, LandlockError> {
     if !checked.scopes.is_empty() {
         ruleset = ruleset.scope(checked.scopes).map_err(create)?;
     }
+    if plan.tcp.is_some() {
+        ruleset = ruleset
+            .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)
+            .map_err(create)?;
+    }
     let mut created = ruleset.create().map_err(create)?;
+    for &port in plan.tcp.iter().flat_map(|tcp| &tcp.connect_ports) {
+        created = created
+            .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
+            .map_err(|source| LandlockError::AddPortRule { port, source })?;
+    }
     let mut skipped_paths = Vec::new();
     for (rule, &set) in plan.rules.iter().zip(&checked.rules) {
         let Some(file) = open_path(&rule.path)? else {
@@ -276,6 +293,7 @@ mod tests {
 
     fn plan(abi: u32) -> LandlockPlan {
         LandlockPlan {
+            tcp: None,
             abi,
             handled_fs: handled_fs(abi),
             rules: vec![PathRule {

@@ -95,6 +95,18 @@ pub struct LandlockPlan {
     pub scope_abstract_unix_socket: bool,
     /// Refuse signalling processes outside the domain (ABI 6).
     pub scope_signal: bool,
+    /// TCP rights (ABI 4): `None` leaves TCP to the network namespace.
+    pub tcp: Option<TcpRules>,
+}
+
+/// Landlock's TCP rights, when held: binding any port is refused, and
+/// connecting to any port but these.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TcpRules {
+    /// The ports the command may connect to (in network `proxy` mode
+    /// without `allow_local_binding`: the egress proxy's two ports on the
+    /// sandbox's loopback, the only ports anything listens on there).
+    pub connect_ports: Vec<u16>,
 }
 
 /// The rights one path (and everything beneath it) gets.
@@ -188,6 +200,14 @@ pub enum LandlockError {
     AddRule {
         /// The path.
         path: PathBuf,
+        /// The cause.
+        source: landlock::RulesetError,
+    },
+    /// The kernel refused a TCP port rule.
+    #[error("failed to add the landlock rule for TCP port {port}: {source}")]
+    AddPortRule {
+        /// The port.
+        port: u16,
         /// The cause.
         source: landlock::RulesetError,
     },

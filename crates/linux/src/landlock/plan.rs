@@ -132,7 +132,20 @@ pub fn plan(policy: &ResolvedPolicy, abi: u32) -> LandlockPlan {
         rules,
         scope_abstract_unix_socket: abi >= 6,
         scope_signal: abi >= 6,
+        tcp: tcp_rules(&policy.network, abi),
     }
+}
+
+/// In network `proxy` mode without `allow_local_binding`, the command may
+/// connect only to the egress proxy's ports and bind none (ABI 4); the
+/// backend blocks the run where the ABI is older.
+fn tcp_rules(network: &stockade_policy::NetworkPolicy, abi: u32) -> Option<super::TcpRules> {
+    let held = network.mode == stockade_policy::NetworkMode::Proxy
+        && !network.allow_local_binding
+        && abi >= 4;
+    held.then(|| super::TcpRules {
+        connect_ports: crate::egress::PORTS.to_vec(),
+    })
 }
 
 #[cfg(test)]

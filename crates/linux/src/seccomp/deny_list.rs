@@ -397,7 +397,37 @@ pub(super) static SUPERVISED: &[SyscallRule] = &[
         condition: None,
         why: "the supervisor connects only to the sandbox's own sockets and the policy's unix_sockets, never to a host socket such as docker.sock or an ssh-agent (20)",
     },
+    SyscallRule {
+        syscall: "sendto",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: Some(Condition::AnyBitSet {
+            arg: 3,
+            mask: MSG_FASTOPEN,
+        }),
+        why: "a TCP Fast Open send connects without connect(), past the supervisor's port check (20)",
+    },
+    SyscallRule {
+        syscall: "sendmsg",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: Some(Condition::AnyBitSet {
+            arg: 2,
+            mask: MSG_FASTOPEN,
+        }),
+        why: "a TCP Fast Open send connects without connect(), past the supervisor's port check (20)",
+    },
+    SyscallRule {
+        syscall: "sendmmsg",
+        action: RuleAction::Errno(libc::EOPNOTSUPP),
+        condition: Some(Condition::AnyBitSet {
+            arg: 3,
+            mask: MSG_FASTOPEN,
+        }),
+        why: "a TCP Fast Open send connects without connect(), past the supervisor's port check (20)",
+    },
 ];
+
+/// `MSG_FASTOPEN` (`<linux/socket.h>`).
+const MSG_FASTOPEN: u32 = 0x2000_0000;
 
 /// A call the supervisor makes for the command when it holds deny globs.
 const fn held(syscall: &'static str) -> SyscallRule {

@@ -52,7 +52,7 @@ fn sigset(signals: &[libc::c_int]) -> libc::sigset_t {
 
 /// The sandbox's first process. `sync` delivers one byte once stockade has
 /// written the uid and gid maps; `report` goes back to stockade.
-pub(super) fn init_main(spec: &Spec, sync: OwnedFd, report: OwnedFd) -> ! {
+pub(super) fn init_main(spec: &Spec, sync: OwnedFd, report: OwnedFd, egress: Option<OwnedFd>) -> ! {
     // SAFETY: prctl with integer arguments; dies with stockade from now on.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
     let mut sync = File::from(sync);
@@ -62,7 +62,7 @@ pub(super) fn init_main(spec: &Spec, sync: OwnedFd, report: OwnedFd) -> ! {
         exit(125); // stockade went away before the maps were written
     }
     drop(sync);
-    let prepared = match setup(spec) {
+    let prepared = match setup(spec, egress) {
         Ok(prepared) => prepared,
         Err(message) => {
             let _ = Report::SetupFailed(message).write_to(&mut report);
@@ -152,7 +152,8 @@ fn start_and_supervise(spec: &Spec, prepared: Option<PreparedRuleset>, mut repor
             listener
                 .ok_or_else(|| std::io::Error::other("the command's process sent no listener"))
                 .and_then(|listener| {
-                    Supervisor::new(listener, &spec.unix_sockets, file_guard.take())
+                    let tcp_ports = spec.landlock.tcp.as_ref().map(|t| t.connect_ports.clone());
+                    Supervisor::new(listener, &spec.unix_sockets, tcp_ports, file_guard.take())
                 })
         })
     });
@@ -199,6 +200,7 @@ fn worker_guard(spec: &Spec) -> Result<Option<FileGuard>, String> {
         let mut plan = spec.landlock.clone();
         plan.scope_abstract_unix_socket = false;
         plan.scope_signal = false;
+        plan.tcp = None;
         for rule in plan
             .rules
             .iter_mut()
@@ -218,12 +220,17 @@ fn worker_guard(spec: &Spec) -> Result<Option<FileGuard>, String> {
     }))
 }
 
-/// Mount tree, loopback, Landlock ruleset, working directory.
-fn setup(spec: &Spec) -> Result<Option<PreparedRuleset>, String> {
+/// Mount tree, loopback (and the proxy's listeners on it), Landlock
+/// ruleset, working directory.
+fn setup(spec: &Spec, egress: Option<OwnedFd>) -> Result<Option<PreparedRuleset>, String> {
     crate::mounts::apply::apply(&spec.mounts).map_err(|e| e.to_string())?;
     if spec.loopback_up {
         super::net::loopback_up()
             .map_err(|e| format!("failed to bring up the sandbox's loopback: {e}"))?;
+    }
+    if let Some(channel) = egress {
+        crate::egress::bind_and_send(channel.as_fd())
+            .map_err(|e| format!("failed to set up the egress proxy's listeners: {e}"))?;
     }
     let prepared = prepare_landlock(spec)?;
     std::env::set_current_dir(&spec.cwd).map_err(|e| {

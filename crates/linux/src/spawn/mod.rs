@@ -60,6 +60,9 @@ pub struct Spec {
     pub network_namespace: bool,
     /// Bring its loopback up (the command may use its own loopback).
     pub loopback_up: bool,
+    /// Bind the egress proxy's listeners there and hand them to stockade
+    /// ([`crate::egress`]).
+    pub egress: bool,
     /// `setrlimit` resource and value.
     pub rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
     /// cgroup directories the sandbox joins before it runs anything.
@@ -152,6 +155,8 @@ pub struct Sandbox {
     report: Option<File>,
     /// Where forwarded signals go: `pid`, or (bwrap) the sandbox's init.
     signal_pid: libc::pid_t,
+    /// The egress proxy's listeners, until stockade's proxy takes them.
+    egress: Option<crate::egress::EgressListeners>,
 }
 
 fn thread_count() -> usize {
@@ -169,6 +174,12 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
     }
     let (sync_read, sync_write) = pipe().map_err(os("create a pipe"))?;
     let (report_read, report_write) = pipe().map_err(os("create a pipe"))?;
+    let (egress_read, egress_write) = spec
+        .egress
+        .then(crate::supervisor::fdpass::pair)
+        .transpose()
+        .map_err(os("create a socket pair"))?
+        .unzip();
     let mut flags =
         libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC;
     if spec.network_namespace {
@@ -194,7 +205,8 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
     if pid == 0 {
         drop(sync_write);
         drop(report_read);
-        child::init_main(spec, sync_read, report_write);
+        drop(egress_read);
+        child::init_main(spec, sync_read, report_write, egress_write);
     }
     if pid < 0 {
         return Err(SpawnError::Os {
@@ -205,6 +217,7 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
     let pid = pid as libc::pid_t;
     drop(sync_read);
     drop(report_write);
+    drop(egress_write);
     let kill_on_error = |e: SpawnError| {
         kill_child(pid);
         e
@@ -214,7 +227,21 @@ pub fn spawn(spec: &Spec) -> Result<Sandbox, SpawnError> {
         .map_err(kill_on_error)?;
     release(spec, pid, sync_write)?;
     let pidfd = watch(pid)?;
-    first_report(spec, pid, pidfd, File::from(report_read), pid)
+    let mut sandbox = first_report(spec, pid, pidfd, File::from(report_read), pid)?;
+    if let Some(channel) = egress_read {
+        // Sent before the command started, so they are waiting.
+        match crate::egress::receive(std::os::fd::AsFd::as_fd(&channel)) {
+            Ok(listeners) => sandbox.egress = Some(listeners),
+            Err(e) => {
+                kill_child(pid);
+                return Err(SpawnError::Os {
+                    action: "receive the egress proxy's listeners",
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(sandbox)
 }
 
 /// Kills our child `pid` and reaps it (setup failed).
@@ -334,7 +361,14 @@ impl Sandbox {
             pidfd,
             report: Some(report),
             signal_pid,
+            egress: None,
         }
+    }
+
+    /// The egress proxy's listeners (network `proxy`), once: whoever takes
+    /// them serves the proxy on them.
+    pub fn take_egress(&mut self) -> Option<crate::egress::EgressListeners> {
+        self.egress.take()
     }
 
     /// Waits for the command to end, for `timeout`, or for a signal to
@@ -517,6 +551,7 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
         pidfd,
         report: None,
         signal_pid: pid,
+        egress: None,
     };
     let mut errno = [0u8; 4];
     match io::Read::read(&mut File::from(exec_read), &mut errno) {

@@ -58,10 +58,10 @@ pub(crate) fn classify(address: &[u8]) -> Address<'_> {
 }
 
 /// The answer to one held `connect`, and the denial to report if it was
-/// refused.
+/// refused: the target and the rule.
 pub(crate) struct Answer {
     pub(crate) result: Result<i64, i32>,
-    pub(crate) refused: Option<String>,
+    pub(crate) refused: Option<(String, &'static str)>,
 }
 
 impl Answer {
@@ -74,23 +74,48 @@ impl Answer {
 }
 
 /// The sockets a sandbox may reach besides its own: the policy's
-/// `unix_sockets`, by device and inode, found when the sandbox started.
+/// `unix_sockets`, by device and inode, found when the sandbox started;
+/// and, when held, the only TCP ports it may connect to.
 #[derive(Debug, Default)]
 pub(crate) struct Allowed {
     files: Vec<(u64, u64)>,
+    /// `Some`: TCP connects go only to these ports (network `proxy`
+    /// without `allow_local_binding`: the proxy's). The command's Landlock
+    /// rules say the same, but the supervisor makes its connects.
+    tcp_ports: Option<Vec<u16>>,
 }
 
 impl Allowed {
     /// The files the paths name now (inside the sandbox's tree); a path
     /// that does not exist allows nothing.
-    pub(crate) fn new(paths: &[std::path::PathBuf]) -> Allowed {
+    pub(crate) fn new(paths: &[std::path::PathBuf], tcp_ports: Option<Vec<u16>>) -> Allowed {
         use std::os::unix::fs::MetadataExt;
         let files = paths
             .iter()
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| (m.dev(), m.ino()))
             .collect();
-        Allowed { files }
+        Allowed { files, tcp_ports }
+    }
+
+    /// Whether a connect of a stream socket to this inet address is
+    /// refused: its port is not one of the held TCP ports.
+    fn refuses_tcp(&self, address: &[u8]) -> Option<String> {
+        let ports = self.tcp_ports.as_ref()?;
+        let family = i32::from(u16::from_ne_bytes([*address.first()?, *address.get(1)?]));
+        let port = u16::from_be_bytes([*address.get(2)?, *address.get(3)?]);
+        let shown = match family {
+            libc::AF_INET => {
+                let ip = address.get(4..8)?;
+                format!("{}.{}.{}.{}:{port}", ip[0], ip[1], ip[2], ip[3])
+            }
+            libc::AF_INET6 => {
+                let ip: [u8; 16] = address.get(8..24)?.try_into().ok()?;
+                format!("[{}]:{port}", std::net::Ipv6Addr::from(ip))
+            }
+            _ => return None,
+        };
+        (!ports.contains(&port)).then_some(shown)
     }
 
     fn contains(&self, stat: &libc::stat) -> bool {
@@ -135,6 +160,15 @@ pub(crate) fn handle(listener: BorrowedFd<'_>, call: &Notification, allowed: &Al
     // unix address to mean a file) a unix one.
     let target = match socket_domain(&socket) {
         Ok(libc::AF_UNIX) => classify(address),
+        Ok(libc::AF_INET | libc::AF_INET6) if socket_type(&socket) == Ok(libc::SOCK_STREAM) => {
+            if let Some(shown) = allowed.refuses_tcp(address) {
+                return Answer {
+                    result: Err(libc::EACCES),
+                    refused: Some((shown, "allow_local_binding")),
+                };
+            }
+            Address::Other
+        }
         Ok(_) => Address::Other,
         Err(errno) => return Answer::errno(errno),
     };
@@ -188,7 +222,7 @@ fn connect_path(socket: &OwnedFd, cwd: &OwnedFd, path: &[u8], allowed: &Allowed)
     if !allowed.contains(&stat) && !bound_here() {
         return Answer {
             result: Err(libc::EACCES),
-            refused: Some(shown),
+            refused: Some((shown, "network.unix_sockets")),
         };
     }
     let via = format!("/proc/self/fd/{}", file.as_raw_fd());
@@ -223,20 +257,30 @@ fn open_path(cwd: &OwnedFd, path: &[u8]) -> Result<OwnedFd, i32> {
 
 /// The socket's address family (`SO_DOMAIN`); `ENOTSOCK` for another file.
 fn socket_domain(socket: &OwnedFd) -> Result<i32, i32> {
-    let mut domain: libc::c_int = 0;
+    socket_option(socket, libc::SO_DOMAIN)
+}
+
+/// The socket's type (`SO_TYPE`: `SOCK_STREAM`, ...).
+fn socket_type(socket: &OwnedFd) -> Result<i32, i32> {
+    socket_option(socket, libc::SO_TYPE)
+}
+
+/// An integer `SOL_SOCKET` option.
+fn socket_option(socket: &OwnedFd, option: libc::c_int) -> Result<i32, i32> {
+    let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: domain and len are valid for writes of their sizes.
+    // SAFETY: value and len are valid for writes of their sizes.
     let rc = unsafe {
         libc::getsockopt(
             socket.as_raw_fd(),
             libc::SOL_SOCKET,
-            libc::SO_DOMAIN,
-            (&mut domain as *mut libc::c_int).cast(),
+            option,
+            (&mut value as *mut libc::c_int).cast(),
             &mut len,
         )
     };
     match rc {
-        0 => Ok(domain),
+        0 => Ok(value),
         _ => Err(errno()),
     }
 }

@@ -102,6 +102,7 @@ impl Supervisor {
     pub(crate) fn new(
         listener: OwnedFd,
         unix_sockets: &[PathBuf],
+        tcp_ports: Option<Vec<u16>>,
         files: Option<FileGuard>,
     ) -> std::io::Result<Supervisor> {
         let guard = match files {
@@ -113,7 +114,7 @@ impl Supervisor {
         let supervisor = Supervisor {
             shared: Arc::new(Shared {
                 listener,
-                allowed: connect::Allowed::new(unix_sockets),
+                allowed: connect::Allowed::new(unix_sockets, tcp_ports),
                 guard,
                 denials: Mutex::new(Denials::default()),
                 waiting: AtomicUsize::new(0),
@@ -207,12 +208,12 @@ fn answer(shared: &Shared, call: &notify::Notification) {
     let listener = shared.listener.as_fd();
     if i64::from(call.nr) == libc::SYS_connect {
         let answer = connect::handle(listener, call, &shared.allowed);
-        if let Some(target) = answer.refused {
+        if let Some((target, rule)) = answer.refused {
             shared.deny(Denial {
                 kind: "network".into(),
                 target,
                 access: "connect".into(),
-                rule: "network.unix_sockets".into(),
+                rule: rule.into(),
             });
         }
         return notify::respond(listener, call.id, answer.result);

@@ -30,7 +30,11 @@ fn enforcement(linux: &Arc<backend::LinuxPlan>, allow_weaker: &[String]) -> Enfo
             "write the glob as DIR/**/NAME or DIR/NAME (wildcards in the last name only), or name the paths one by one"
                 .to_string()
         }
-        "network-proxy" => "use --network off (or full) until proxy mode is built".to_string(),
+        "network-proxy" => {
+            "enable unprivileged user namespaces (see 'stockade check'), or use --network off or full; \
+             waived, the command has no network"
+                .to_string()
+        }
         "landlock-only" => {
             "enable unprivileged user namespaces (see 'stockade check': a sysctl, or the \
                             AppArmor profile in contrib/apparmor/stockade)"
@@ -121,6 +125,12 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
     ));
     let namespaces = !matches!(linux.mode, backend::Mode::LandlockOnly { .. });
     let (network, how) = match (linux.network_namespace, linux.seccomp.sockets) {
+        (true, _) if linux.egress => (
+            "network proxy",
+            "an empty network namespace whose loopback holds only stockade's egress proxy \
+             (HTTP 127.0.0.1:3128, SOCKS5 127.0.0.1:1080), which judges every destination by the \
+             allow, deny and range entries above; seccomp refuses other socket families",
+        ),
         (true, _) => (
             "network off",
             "an empty network namespace, and seccomp refuses other socket families",
@@ -132,6 +142,15 @@ fn items(linux: &backend::LinuxPlan) -> Vec<PlanItem> {
         ),
     };
     items.push(hard(network.into(), how.into()));
+    if let Some(tcp) = &linux.landlock.tcp {
+        items.push(hard(
+            "allow_local_binding = false".into(),
+            format!(
+                "landlock ABI {}: no TCP port can be bound, and only ports {:?} (the proxy) connected to",
+                linux.landlock.abi, tcp.connect_ports
+            ),
+        ));
+    }
     if linux.seccomp.supervise_connect {
         let listed = match linux.unix_sockets.len() {
             0 => "none listed".to_string(),
@@ -224,7 +243,8 @@ pub(crate) fn run(
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let mut result = backend::run(&linux, &run);
+    let mut proxy = crate::egress::Egress::new(&policy.network);
+    let mut result = backend::run(&linux, &run, &mut |sandbox| proxy.start(sandbox));
     if let Err(e) = &result {
         if backend::namespaces_refused(e) && linux.mode == backend::Mode::Namespaces {
             // User namespaces are blocked after all: plan again without them.
@@ -234,9 +254,10 @@ pub(crate) fn run(
             ));
             plan = enforcement(&linux, &request.allow_weaker);
             crate::run::refuse_blocked(&plan)?;
-            result = backend::run(&linux, &run);
+            result = backend::run(&linux, &run, &mut |sandbox| proxy.start(sandbox));
         }
     }
+    let proxy_denials = proxy.stop();
     let finished = result.map_err(|e| match e {
         SpawnError::NotFound { command } => crate::Error::CommandNotFound { command, path },
         SpawnError::NotExecutable { command, source } => {
@@ -259,6 +280,7 @@ pub(crate) fn run(
         denials: finished.denials.list,
         denials_dropped: finished.denials.dropped,
     };
+    let ended = ended.with_denials(proxy_denials);
     Ok((ended, plan))
 }
 
