@@ -332,6 +332,7 @@ fn tree_plan(root: &Path, abi: u32) -> LandlockPlan {
         rules,
         scope_abstract_unix_socket: abi >= 6,
         scope_signal: abi >= 6,
+        tcp: None,
     }
 }
 
@@ -612,6 +613,7 @@ fn prepare_skips_missing_paths_and_gives_files_only_file_rights() {
         ],
         scope_abstract_unix_socket: false,
         scope_signal: false,
+        tcp: None,
     };
     let prepared = prepare(&plan).expect("directory rights on a file are trimmed, not refused");
     assert_eq!(
@@ -636,6 +638,7 @@ fn an_invalid_plan_is_refused_before_the_kernel_is_asked() {
         }],
         scope_abstract_unix_socket: false,
         scope_signal: false,
+        tcp: None,
     };
     let err = prepare(&plan).unwrap_err();
     assert!(
@@ -671,6 +674,7 @@ fn a_plan_newer_than_the_kernel_is_refused() {
         rules: Vec::new(),
         scope_abstract_unix_socket: abi >= 6,
         scope_signal: abi >= 6,
+        tcp: None,
     };
     let err = prepare(&plan).unwrap_err();
     assert!(matches!(err, LandlockError::KernelTooOld { .. }), "{err}");
