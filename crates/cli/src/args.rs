@@ -23,6 +23,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print what this machine can enforce, with hints to fix what is missing
     Check(CheckArgs),
+    /// Run the egress proxy on its own (HTTP, and SOCKS5 with --socks)
+    Proxy(ProxyArgs),
 }
 
 /// POLICY OPTIONS, shared by every subcommand that takes a policy.
@@ -119,4 +121,17 @@ pub struct CheckArgs {
     /// Print the same as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where the HTTP proxy listens, e.g. 127.0.0.1:3128
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Where the SOCKS5 proxy listens, e.g. 127.0.0.1:1080 (default: none)
+    #[arg(long, value_name = "ADDR")]
+    pub socks: Option<std::net::SocketAddr>,
+    /// The allow, deny and range entries come from this policy
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }

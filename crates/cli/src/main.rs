@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::main(args),
         Command::Explain(args) => cmd::explain::main(args),
         Command::Check(args) => cmd::check::main(args),
+        Command::Proxy(args) => cmd::proxy::main(args),
     };
     match result {
         Ok(code) => exit(code),

@@ -421,3 +421,48 @@ fn check_reports_every_builtin_profile() {
     let human = t.stockade(&["check"]);
     assert!(String::from_utf8_lossy(&human.stdout).contains("profiles\n  read-only"));
 }
+
+/// `stockade proxy` on its own: it prints proxy URLs with a fresh
+/// credential, refuses clients without it (407) and destinations the
+/// policy does not allow (403).
+#[test]
+fn the_standalone_proxy_demands_its_credential_and_judges_destinations() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use std::io::{BufRead, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .args(["proxy", "--listen", "127.0.0.1:0", "-p", "workspace"])
+        .args(["--allow-domain", "allowed.test"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://stockade:"))
+        .unwrap_or_else(|| panic!("no proxy URL: {line}"))
+        .to_owned();
+    let (credentials, addr) = url["http://".len()..].split_once('@').unwrap();
+    let token = credentials.split_once(':').unwrap().1;
+    let ask = |auth: Option<&str>, target: &str| {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let auth = auth.map_or(String::new(), |a| {
+            format!("Proxy-Authorization: Basic {}\r\n", STANDARD.encode(a))
+        });
+        write!(stream, "CONNECT {target} HTTP/1.1\r\n{auth}\r\n").unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).unwrap();
+        String::from_utf8_lossy(&head).into_owned()
+    };
+    let with = format!("stockade:{token}");
+    assert!(ask(None, "example.com:443").contains("407"));
+    assert!(ask(Some("stockade:wrong"), "example.com:443").contains("407"));
+    assert!(ask(Some(&with), "example.com:443").contains("403"));
+    assert!(ask(Some(&with), "127.0.0.1:443").contains("403"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
