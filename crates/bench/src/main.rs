@@ -5,6 +5,7 @@
 //! Usage: `stockade-bench [--iterations N] [--stockade PATH]`
 
 mod policy;
+mod proxy;
 mod run;
 mod stats;
 
@@ -64,6 +65,7 @@ fn main() {
     );
     let mut figures = policy::figures(options.iterations, &options.stockade);
     figures.extend(run::figures(options.iterations, &options.stockade));
+    figures.extend(proxy::figures(options.iterations, &options.stockade));
     let mut failed = 0;
     for figure in &figures {
         println!("{figure}");

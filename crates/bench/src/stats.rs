@@ -31,6 +31,8 @@ pub enum Target {
     Ratio { baseline: Duration, ratio: f64 },
     /// At most this many KiB.
     Kib { kib: i64, limit: i64 },
+    /// A count (errors, say) at most `limit`.
+    Count { value: u64, limit: u64 },
     /// No target: a multiple of a baseline, shown to explain another figure
     /// (what the kernel alone charges, say).
     Reference { baseline: Duration },
@@ -71,6 +73,12 @@ impl Figure {
         Figure::new(name, samples, Target::Reference { baseline })
     }
 
+    /// A count figure.
+    pub fn count(name: impl Into<String>, value: u64, limit: u64) -> Figure {
+        let zero = [Duration::ZERO];
+        Figure::new(name, &zero, Target::Count { value, limit })
+    }
+
     /// A memory figure.
     pub fn memory(name: impl Into<String>, kib: i64, limit: i64) -> Figure {
         let zero = [Duration::ZERO];
@@ -91,6 +99,7 @@ impl Figure {
             Target::Time(limit) => self.median <= limit,
             Target::Ratio { ratio, .. } => self.measured_ratio().is_some_and(|r| r <= ratio),
             Target::Kib { kib, limit } => kib <= limit,
+            Target::Count { value, limit } => value <= limit,
             Target::Reference { .. } => true,
         }
     }
@@ -124,6 +133,9 @@ impl fmt::Display for Figure {
                 "-".to_owned(),
                 format!("({:.2?} vs {:.2?})", self.median, baseline),
             ),
+            Target::Count { value, limit } => {
+                (value.to_string(), format!("<= {limit}"), String::new())
+            }
             Target::Kib { kib, limit } => (
                 format!("{:.1}MiB", kib as f64 / 1024.0),
                 format!("<= {:.0}MiB", limit as f64 / 1024.0),

@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::Shared;
@@ -74,11 +75,25 @@ async fn connect(req: Request<Incoming>, shared: &Shared) -> Response<Body> {
         Err(response) => return response,
     };
     tokio::spawn(async move {
-        match hyper::upgrade::on(req).await {
-            Ok(upgraded) => crate::relay::relay(TokioIo::new(upgraded), upstream).await,
+        let upgraded = match hyper::upgrade::on(req).await {
+            Ok(upgraded) => upgraded,
             Err(e) => {
-                tracing::debug!(target: "stockade::proxy", error = %e, "CONNECT upgrade failed")
+                tracing::debug!(target: "stockade::proxy", error = %e, "CONNECT upgrade failed");
+                return;
             }
+        };
+        // The client's own socket again (and any bytes hyper read past the
+        // request), so the tunnel relays between two plain sockets.
+        match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => {
+                let mut upstream = upstream;
+                if !parts.read_buf.is_empty() && upstream.write_all(&parts.read_buf).await.is_err()
+                {
+                    return;
+                }
+                crate::relay::relay_tcp(parts.io.into_inner(), upstream).await
+            }
+            Err(upgraded) => crate::relay::relay(TokioIo::new(upgraded), upstream).await,
         }
     });
     Response::new(empty())

@@ -16,6 +16,8 @@ mod http;
 pub mod record;
 mod relay;
 pub mod socks;
+#[cfg(target_os = "linux")]
+mod splice;
 pub mod target;
 
 use std::io;

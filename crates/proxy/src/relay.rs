@@ -19,3 +19,13 @@ where
         tracing::debug!(target: "stockade::proxy", error = %e, "tunnel ended");
     }
 }
+
+/// Relays between two TCP sockets: with `splice` on Linux, else copying.
+pub(crate) async fn relay_tcp(client: tokio::net::TcpStream, upstream: tokio::net::TcpStream) {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = crate::splice::relay(client, upstream).await {
+        tracing::debug!(target: "stockade::proxy", error = %e, "tunnel ended");
+    }
+    #[cfg(not(target_os = "linux"))]
+    relay(client, upstream).await
+}

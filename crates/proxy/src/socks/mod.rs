@@ -51,7 +51,7 @@ pub(crate) async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             if !buf.is_empty() && upstream.write_all(&buf).await.is_err() {
                 return;
             }
-            crate::relay::relay(stream, upstream).await;
+            crate::relay::relay_tcp(stream, upstream).await;
         }
         Err(refusal) => {
             shared.recorder.refused("socks5", &name, &refusal);
