@@ -12,10 +12,10 @@ use tokio::net::TcpStream;
 /// Bytes one `splice` moves at most; the pipe is grown to match.
 const CHUNK: usize = 1 << 20;
 
-/// Relays until both directions have ended, or either fails.
+/// Relays until both directions have ended, or either fails (which ends
+/// the other too: both sockets close).
 pub(crate) async fn relay(a: TcpStream, b: TcpStream) -> io::Result<()> {
-    let (up, down) = tokio::join!(one_way(&a, &b), one_way(&b, &a));
-    up.and(down)
+    tokio::try_join!(one_way(&a, &b), one_way(&b, &a)).map(|_| ())
 }
 
 /// `src` to `dst` until `src` ends; then `dst`'s write half is shut.
