@@ -104,6 +104,19 @@ impl Drop for Proxy {
     }
 }
 
+/// An upstream and a proxy that allows `localhost:PORT` (and loopback,
+/// its range): the port and the proxy.
+async fn localhost_proxy() -> (u16, Proxy) {
+    let port = upstream().await.port();
+    let p = proxy(
+        &[format!("localhost:{port}")],
+        &[],
+        &["127.0.0.0/8", "::1/128"],
+        None,
+    );
+    (port, p)
+}
+
 /// Sends `request` and reads the response head (and any body bytes that
 /// came with it).
 async fn exchange(stream: &mut TcpStream, request: &str) -> String {
@@ -147,14 +160,7 @@ async fn connect_status(proxy: SocketAddr, authority: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_tunnels_to_an_allowed_name_and_refuses_everything_else() {
-    let up = upstream().await;
-    let port = up.port();
-    let p = proxy(
-        &[format!("localhost:{port}")],
-        &[],
-        &["127.0.0.0/8", "::1/128"],
-        None,
-    );
+    let (port, p) = localhost_proxy().await;
 
     let mut stream = TcpStream::connect(p.http).await.unwrap();
     let head = exchange(
@@ -247,14 +253,7 @@ async fn deny_entries_win_over_allow_entries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_is_forwarded_in_origin_form_with_the_urls_host() {
-    let up = upstream().await;
-    let port = up.port();
-    let p = proxy(
-        &[format!("localhost:{port}")],
-        &[],
-        &["127.0.0.0/8", "::1/128"],
-        None,
-    );
+    let (port, p) = localhost_proxy().await;
     let mut stream = TcpStream::connect(p.http).await.unwrap();
     let response = exchange(
         &mut stream,
@@ -309,14 +308,7 @@ fn socks_name(name: &str, port: u16) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socks5_resolves_allowed_names_and_refuses_addresses() {
-    let up = upstream().await;
-    let port = up.port();
-    let p = proxy(
-        &[format!("localhost:{port}")],
-        &[],
-        &["127.0.0.0/8", "::1/128"],
-        None,
-    );
+    let (port, p) = localhost_proxy().await;
     let (code, mut stream) = socks_connect(p.socks, &socks_name("localhost", port)).await;
     assert_eq!(code, 0);
     let inner = exchange(&mut stream, "GET /s HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
