@@ -12,7 +12,8 @@
 //!
 //! Classes: 1-4 in `filesystem`, 5, 6, 8 in `protected`, 7, 9 in `denied`,
 //! 10-12, 14, 15 in `kernel`, 13, 16-18 in `processes`, 19, 20 and 22
-//! with network `off` in `network`, 24 and exit statuses in `status`.
+//! with network `off` in `network`, 19-22 with network `proxy` in
+//! `proxy` and `proxy_tools`, 24 and exit statuses in `status`.
 //!
 //! Needs the probe binary (`cargo build -p stockade-probe`). Without a
 //! kernel that can run the `workspace` profile every test prints
@@ -36,5 +37,9 @@ mod processes;
 mod protected;
 #[path = "escapes/proxy.rs"]
 mod proxy;
+#[path = "escapes/proxy_tools.rs"]
+mod proxy_tools;
+#[path = "escapes/proxy_world.rs"]
+mod proxy_world;
 #[path = "escapes/status.rs"]
 mod status;
