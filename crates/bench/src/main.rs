@@ -2,7 +2,8 @@
 //! side in one run, and reported as a ratio or an absolute against its SPEC
 //! target — never asserted in a test.
 //!
-//! Usage: `stockade-bench [--iterations N] [--stockade PATH]`
+//! Usage: `stockade-bench [--iterations N] [--stockade PATH] [--only GROUP]`
+//! where GROUP is `policy`, `run` or `proxy`.
 
 mod policy;
 mod proxy;
@@ -14,13 +15,19 @@ use std::path::PathBuf;
 struct Options {
     iterations: usize,
     stockade: PathBuf,
+    /// Only this group of figures, if set.
+    only: Option<String>,
 }
+
+/// The groups of figures, by name.
+const GROUPS: [&str; 3] = ["policy", "run", "proxy"];
 
 fn options() -> Result<Options, String> {
     let mut iterations = 200;
     let mut stockade = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .with_file_name("stockade");
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -36,12 +43,17 @@ fn options() -> Result<Options, String> {
                     .map(PathBuf::from)
                     .ok_or("--stockade needs a path")?
             }
+            "--only" => {
+                let group = args.next().filter(|g| GROUPS.contains(&g.as_str()));
+                only = Some(group.ok_or("--only needs one of policy, run, proxy")?)
+            }
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
     Ok(Options {
         iterations,
         stockade,
+        only,
     })
 }
 
@@ -50,7 +62,7 @@ fn main() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "stockade-bench: error: {e}\nhint: stockade-bench [--iterations N] [--stockade PATH]"
+                "stockade-bench: error: {e}\nhint: stockade-bench [--iterations N] [--stockade PATH] [--only policy|run|proxy]"
             );
             std::process::exit(2);
         }
@@ -63,9 +75,18 @@ fn main() {
         "{:<58} {:>12} {:>12} {:>10}",
         "figure", "median", "target", "verdict"
     );
-    let mut figures = policy::figures(options.iterations, &options.stockade);
-    figures.extend(run::figures(options.iterations, &options.stockade));
-    figures.extend(proxy::figures(options.iterations, &options.stockade));
+    let wanted = |group: &str| options.only.as_deref().is_none_or(|o| o == group);
+    let (n, stockade) = (options.iterations, &options.stockade);
+    let mut figures = Vec::new();
+    if wanted("policy") {
+        figures.extend(policy::figures(n, stockade));
+    }
+    if wanted("run") {
+        figures.extend(run::figures(n, stockade));
+    }
+    if wanted("proxy") {
+        figures.extend(proxy::figures(n, stockade));
+    }
     let mut failed = 0;
     for figure in &figures {
         println!("{figure}");

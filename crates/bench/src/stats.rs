@@ -125,7 +125,7 @@ impl fmt::Display for Figure {
             ),
             Target::Ratio { baseline, ratio } => (
                 format!("{:.2}x", self.measured_ratio().unwrap_or(f64::NAN)),
-                format!("<= {ratio:.1}x"),
+                format!("<= {ratio:.2}x"),
                 format!("({:.2?} vs {:.2?})", self.median, baseline),
             ),
             Target::Reference { baseline } => (
