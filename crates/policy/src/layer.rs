@@ -183,7 +183,7 @@ impl Merged {
 
 impl Merged {
     /// The access the layers merged so far give `path`.
-    fn access(&self, path: &Path) -> Access {
+    pub(crate) fn access(&self, path: &Path) -> Access {
         let at = |p: &Path| {
             self.rules
                 .get(p.as_os_str())

@@ -35,6 +35,7 @@ mod fasthash;
 mod git;
 mod layer;
 mod limits;
+mod narrow;
 mod paths;
 mod resolve;
 mod resolved;

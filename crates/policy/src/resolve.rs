@@ -23,7 +23,8 @@ use toml::Spanned;
 /// Options layered on top of the chosen profile (SPEC 2, POLICY OPTIONS).
 /// Paths are as the user typed them; relative ones resolve against
 /// [`ResolveContext::invocation_dir`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Overrides {
     /// `-w, --writable`.
     pub writable: Vec<String>,
@@ -41,6 +42,11 @@ pub struct Overrides {
     pub env_keep: Vec<String>,
     /// `--env-set K=V`.
     pub env_set: Vec<String>,
+    /// Narrowing (a request under someone else's policy, e.g. an MCP tool
+    /// call): the only writable roots, relative to the working directory.
+    /// Each must already be writable; every other writable path becomes
+    /// read-only. Resolution fails, naming the path, if one is not.
+    pub only_writable: Option<Vec<String>>,
 }
 
 /// Deepest `extends` chain accepted.
@@ -99,6 +105,9 @@ fn resolve_uncached(
         sections.apply(&found.name, found.file, found.profile.get_ref(), ctx)?;
     }
     merged.push(override_layer(overrides, ctx, &mut notes)?);
+    if let Some(only) = &overrides.only_writable {
+        crate::narrow::narrow_writable(&mut merged, only, &ctx.cwd)?;
+    }
     notes.append(&mut merged.notes);
     let mut policy = ResolvedPolicy {
         profile: name,

@@ -732,3 +732,62 @@ fn commit_mode_never_opens_a_git_dir_outside_the_writable_roots() {
         "the pointer file stays protected"
     );
 }
+
+#[test]
+fn narrowing_keeps_only_the_requested_writable_roots() {
+    let f = Fixture::new();
+    f.mkdir("ws/sub/.git");
+    f.mkdir("ws/other");
+    f.mkdir("extra");
+    let wide = Overrides {
+        writable: vec![f.root.join("extra").display().to_string()],
+        ..none()
+    };
+    let narrowed = Overrides {
+        only_writable: Some(vec!["sub".into()]),
+        ..wide.clone()
+    };
+    let p = f.resolve(None, None, &narrowed);
+    assert_eq!(access(&p, &f.ws.join("sub/file")), Access::Write);
+    // The rest of the workspace, and the extra root, become read-only.
+    assert_eq!(access(&p, &f.ws.join("other/file")), Access::Read);
+    assert_eq!(access(&p, &f.ws.join("file")), Access::Read);
+    assert_eq!(access(&p, &f.root.join("extra/file")), Access::Read);
+    // Protected names are derived for the new root as for any other.
+    assert_eq!(access(&p, &f.ws.join("sub/.git/config")), Access::Read);
+    // The private /tmp stays writable: it is not a host path.
+    assert!(p.writable_roots().any(|r| r.kind == RuleKind::PrivateTmp));
+}
+
+#[test]
+fn narrowing_never_widens() {
+    let f = Fixture::new();
+    f.mkdir("elsewhere");
+    for asked in [
+        f.root.join("elsewhere").display().to_string(),
+        "/".to_owned(),
+        "..".to_owned(),
+        f.home.join(".ssh").display().to_string(),
+    ] {
+        let narrowed = Overrides {
+            only_writable: Some(vec!["sub".into(), asked.clone()]),
+            ..none()
+        };
+        f.mkdir("ws/sub");
+        let err = f.resolve_err(None, None, &narrowed);
+        let text = err.to_string();
+        assert!(text.contains("only narrow"), "{asked}: {text}");
+        assert!(
+            err.hint().contains(&f.ws.display().to_string()),
+            "{asked}: {}",
+            err.hint()
+        );
+    }
+    // No writable root at all (read-only profile): nothing can be asked.
+    let narrowed = Overrides {
+        only_writable: Some(vec![".".into()]),
+        ..none()
+    };
+    let err = f.resolve_err(None, Some("read-only"), &narrowed);
+    assert!(err.hint().contains("there are none"), "{}", err.hint());
+}
