@@ -81,6 +81,7 @@ impl PolicyArgs {
                 deny_domains: self.deny_domain.clone(),
                 env_keep: self.env_keep.clone(),
                 env_set: self.env_set.clone(),
+                only_writable: None,
             },
         }
     }

@@ -330,6 +330,8 @@ pub struct RunRequest {
     pub timeout: Option<Duration>,
     pub max_processes: Option<u64>,
     pub max_memory: Option<u64>,
+    /// stdin is a PTY to make the command's controlling terminal.
+    pub controlling_tty: bool,
 }
 
 /// Runs a command under `plan`. The caller has checked the blockers.
@@ -419,6 +421,7 @@ pub fn run(
         namespaces: !matches!(plan.mode, Mode::LandlockOnly { .. }),
         unix_sockets: plan.unix_sockets.clone(),
         guarded_globs: plan.guarded_globs.clone(),
+        controlling_tty: request.controlling_tty,
     };
     if !spec.namespaces {
         let result = run_plain(spec, request);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// The platform a policy is resolved for. Chosen by the caller: this crate
 /// has no platform-specific code, only platform-specific data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// Linux.

@@ -40,6 +40,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An error the launch helper met and reported (the async API).
+    #[error("{}", .0.message)]
+    Reported(crate::launch::ReportedError),
     /// Something about the invocation itself.
     #[error("failed to {action}: {source}")]
     Io {
@@ -58,6 +61,7 @@ impl Error {
             Error::Policy(e) => e.hint(),
             Error::Unenforceable { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and permissions named above".into(),
+            Error::Reported(e) => e.hint.clone(),
             Error::CommandNotFound { path, .. } => format!(
                 "searched PATH={path} inside the sandbox; give the full path, or make its directory readable"
             ),
@@ -72,6 +76,7 @@ impl Error {
         match self {
             Error::CommandNotFound { .. } => 127,
             Error::NotExecutable { .. } => 126,
+            Error::Reported(e) => e.exit_code,
             _ => EXIT_SETUP_FAILURE,
         }
     }

@@ -16,8 +16,10 @@
 //!
 //! Linux has a backend; elsewhere every plan is blocked and nothing runs.
 //! On Linux, [`run`] must be called from a single-threaded process (the
-//! sandbox's processes are forks of it): the async, multi-threaded library
-//! API of SPEC section 6 will start them through a helper process.
+//! sandbox's processes are forks of it). The async API ([`Sandbox`],
+//! [`Sessions`]) works from any tokio program: it starts each sandbox
+//! through a launch helper, this same program started again, whose `main`
+//! must call [`helper_if_requested`] first thing.
 //!
 //! [`check`] reports what the machine offers.
 
@@ -26,18 +28,33 @@ mod check;
 mod context;
 mod egress;
 mod error;
+mod launch;
 mod load;
 mod plan;
 mod run;
+#[cfg(unix)]
+mod sandbox;
+#[cfg(unix)]
+mod sessions;
 #[cfg(unix)]
 mod sys;
 
 pub use check::{CheckReport, Fact, FactStatus, Hint, Need, ProfileVerdict, check};
 pub use context::process_context;
 pub use error::{EXIT_SETUP_FAILURE, Error};
+pub use launch::ReportedError;
 pub use load::{Loaded, PolicyRequest, load, load_with};
 pub use plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement, plan};
 pub use run::{Denial, RunRecord, RunRequest, run};
+#[cfg(unix)]
+pub use sandbox::{
+    Capture, Captured, Child, Command, Master, Narrowing, Output, Sandbox, WindowSize,
+};
+#[cfg(unix)]
+pub use sessions::{
+    DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_BUFFER, MAX_WRITE, ReadResult, SessionInfo,
+    SessionRequest, Sessions, Started,
+};
 pub use stockade_policy as policy;
 
 /// Call first thing in `main` of a binary that runs sandboxes: a backend
@@ -45,5 +62,6 @@ pub use stockade_policy as policy;
 /// bwrap backend does), and this is where it takes over. Returns at once
 /// in any other case.
 pub fn helper_if_requested() {
+    launch::launch_if_requested();
     backend::helper_if_requested()
 }

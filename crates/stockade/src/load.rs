@@ -2,7 +2,7 @@
 
 use crate::context::process_context;
 use crate::error::Error;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use stockade_policy::{
     Overrides, PolicyFile, PolicyLocation, ResolveContext, ResolvedPolicy, discover, resolve,
@@ -10,7 +10,8 @@ use stockade_policy::{
 };
 
 /// Which policy to use (SPEC 2, POLICY OPTIONS).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PolicyRequest {
     /// `--config FILE`.
     pub config: Option<PathBuf>,

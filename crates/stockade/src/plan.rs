@@ -2,12 +2,12 @@
 //! of this platform enforces it — or why none can. Plain data, shared by
 //! `explain`, `run` and the tests.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use stockade_policy::{Platform, ResolvedPolicy};
 
 /// How strictly a rule must be enforced. Everything is `Hard` unless the
 /// user opted into less with `--allow-weaker`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {
     /// Enforced exactly, or the run is refused.
@@ -17,7 +17,7 @@ pub enum Requirement {
 }
 
 /// One rule and the mechanism that enforces it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanItem {
     /// The rule, as `explain` names it (`write /ws`, `network off`).
     pub rule: String,
@@ -28,7 +28,7 @@ pub struct PlanItem {
 }
 
 /// A rule that cannot be enforced here, and how to fix that.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blocker {
     /// The rule (or `*` for the whole policy).
     pub rule: String,
@@ -42,7 +42,7 @@ pub struct Blocker {
 }
 
 /// How this platform would enforce a policy.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnforcementPlan {
     /// The platform.
     pub platform: Platform,
@@ -85,6 +85,13 @@ impl Details {
 impl Serialize for Details {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Details {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(Details::new(move || value.clone()))
     }
 }
 

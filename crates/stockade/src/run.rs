@@ -3,11 +3,12 @@
 use crate::error::Error;
 use crate::load::Loaded;
 use crate::plan::EnforcementPlan;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// What to run, and how.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunRequest {
     /// The command and its arguments.
     pub argv: Vec<String>,
@@ -15,10 +16,16 @@ pub struct RunRequest {
     pub timeout: Option<Duration>,
     /// Blockers the user accepts (`--allow-weaker`).
     pub allow_weaker: Vec<String>,
+    /// The command's working directory, when not the policy's `:cwd`. It
+    /// changes where the command starts, never what it may touch.
+    pub workdir: Option<std::path::PathBuf>,
+    /// stdin is a terminal (a PTY) that becomes the command's controlling
+    /// terminal: job control and `^C` work inside.
+    pub tty: bool,
 }
 
 /// The record `stockade run --json` prints (SPEC section 2).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// The exit status `stockade run` uses.
     pub exit_code: i32,
@@ -32,7 +39,7 @@ pub struct RunRecord {
     /// connections to host unix sockets the Linux supervisor refused.
     pub denials: Vec<Denial>,
     /// Denials beyond the ones listed, only counted.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub denials_dropped: u64,
     /// What was actually applied.
     pub enforcement: EnforcementPlan,

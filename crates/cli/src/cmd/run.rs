@@ -26,6 +26,7 @@ pub fn main(args: RunArgs) -> Result<i32, Error> {
         argv: args.command.clone(),
         timeout,
         allow_weaker: args.allow_weaker.clone(),
+        ..RunRequest::default()
     };
     let record = stockade::run(&loaded, &request)?;
     if !record.enforcement.waived.is_empty() && !args.quiet {

@@ -42,6 +42,7 @@ pub struct HelperSpec {
     pub unix_sockets: Vec<PathBuf>,
     /// Deny globs the supervisor holds.
     pub guarded_globs: Vec<crate::supervisor::files::GuardedGlob>,
+    pub controlling_tty: bool,
 }
 
 impl HelperSpec {
@@ -73,6 +74,7 @@ impl HelperSpec {
             gid: spec.gid,
             unix_sockets: spec.unix_sockets.clone(),
             guarded_globs: spec.guarded_globs.clone(),
+            controlling_tty: spec.controlling_tty,
         }
     }
 
@@ -134,6 +136,7 @@ impl HelperSpec {
             namespaces: false,
             unix_sockets: self.unix_sockets,
             guarded_globs: self.guarded_globs,
+            controlling_tty: self.controlling_tty,
         })
     }
 }

@@ -309,6 +309,18 @@ pub(crate) fn command_main(
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    if spec.controlling_tty {
+        // SAFETY: setsid and ioctl(TIOCSCTTY) with integer arguments, on
+        // our own stdin.
+        let failed = unsafe { libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 };
+        if failed {
+            fail(
+                &mut errors,
+                "make the terminal the command's controlling terminal",
+                std::io::Error::last_os_error(),
+            );
+        }
+    }
     if spec.namespaces {
         // A nested user namespace: every mount of the sandbox is locked in it.
         // SAFETY: unshare with namespace flags only.

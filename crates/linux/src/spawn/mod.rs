@@ -79,6 +79,9 @@ pub struct Spec {
     pub unix_sockets: Vec<PathBuf>,
     /// Deny globs the supervisor holds (the filter then holds file calls).
     pub guarded_globs: Vec<crate::supervisor::files::GuardedGlob>,
+    /// The command leads a new session whose controlling terminal is its
+    /// stdin (a PTY the caller made): job control and `^C` work inside.
+    pub controlling_tty: bool,
 }
 
 /// Why a run could not start, or ended badly.
@@ -425,15 +428,18 @@ impl Sandbox {
                 break;
             }
             if fds[1].revents != 0 {
-                let (signal, from_process) = read_signal(&sigfd);
-                if from_process {
+                let (signal, sender) = read_signal(&sigfd);
+                if sender != Sender::Terminal {
                     // SAFETY: kill on our own child.
                     unsafe { libc::kill(self.signal_pid, signal) };
                 }
                 // A Ctrl-C or Ctrl-\ typed at the terminal went to the
-                // command as well; it decides (a REPL carries on). A signal
-                // from another process, or a hangup or terminate, ends the run.
-                let ends_run = from_process || matches!(signal, libc::SIGTERM | libc::SIGHUP);
+                // command as well; it decides (a REPL carries on), as it
+                // does for a signal passed through. A signal from another
+                // process, or a hangup or terminate, ends the run.
+                let ends_run = sender == Sender::Process
+                    || (sender == Sender::Terminal
+                        && matches!(signal, libc::SIGTERM | libc::SIGHUP));
                 if ends_run {
                     interrupted.get_or_insert((signal, Instant::now() + GRACE));
                 }
@@ -530,7 +536,11 @@ pub fn spawn_plain(spec: &Spec) -> Result<Sandbox, SpawnError> {
         // with stockade and leads its own process group (for killpg).
         unsafe {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-            libc::setpgid(0, 0);
+            // With a controlling terminal the command leads a session of
+            // its own instead (setsid fails for a group leader).
+            if !spec.controlling_tty {
+                libc::setpgid(0, 0);
+            }
         }
         wait_for_go(go_read);
         child::command_main(spec, prepared, exec_write, None);
@@ -607,10 +617,45 @@ fn kill_descendants() {
     }
 }
 
-/// Reads one signal from a signalfd: the number, and whether another
-/// process sent it (rather than the terminal, which signals the command
-/// directly as well).
-fn read_signal(fd: &OwnedFd) -> (i32, bool) {
+/// The `sigqueue` value that asks a waiting stockade to pass a signal to
+/// the command without ending the run (a session's `signal`): see
+/// [`pass_signal`].
+pub const PASS_THROUGH: i32 = 0x5354_4b44;
+
+/// Sends `signal` to the stockade process `pid` (which waits for a
+/// sandbox) for it to pass to the command: the run goes on, unlike a plain
+/// `kill`, after which stockade ends the run. Only [`child::FORWARDED`]
+/// signals are passed.
+pub fn pass_signal(pid: libc::pid_t, signal: i32) -> io::Result<()> {
+    let value = libc::sigval {
+        sival_ptr: PASS_THROUGH as usize as *mut libc::c_void,
+    };
+    // SAFETY: sigqueue with a plain integer value; no memory is shared.
+    if unsafe { libc::sigqueue(pid, signal, value) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The signals [`pass_signal`] passes, as names (`SIGINT`, ...).
+pub fn passable_signals() -> &'static [libc::c_int] {
+    child::FORWARDED
+}
+
+/// Who sent a signal stockade received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sender {
+    /// The terminal (or the kernel), which signals the command directly as
+    /// well.
+    Terminal,
+    /// Another process, asking stockade to end the run.
+    Process,
+    /// Another process, through [`pass_signal`].
+    PassThrough,
+}
+
+/// Reads one signal from a signalfd: the number, and who sent it.
+fn read_signal(fd: &OwnedFd) -> (i32, Sender) {
     // SAFETY: signalfd_siginfo is plain data.
     let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
     let size = std::mem::size_of::<libc::signalfd_siginfo>();
@@ -623,8 +668,12 @@ fn read_signal(fd: &OwnedFd) -> (i32, bool) {
         )
     };
     if n as usize != size {
-        return (libc::SIGTERM, true);
+        return (libc::SIGTERM, Sender::Process);
     }
-    let from_process = info.ssi_code == libc::SI_USER || info.ssi_code == libc::SI_QUEUE;
-    (info.ssi_signo as i32, from_process)
+    let sender = match info.ssi_code {
+        libc::SI_QUEUE if info.ssi_int == PASS_THROUGH => Sender::PassThrough,
+        libc::SI_USER | libc::SI_QUEUE => Sender::Process,
+        _ => Sender::Terminal,
+    };
+    (info.ssi_signo as i32, sender)
 }

@@ -232,10 +232,14 @@ pub(crate) fn run(
     let run = backend::RunRequest {
         argv: request.argv.clone(),
         env,
-        cwd: policy.cwd.clone(),
+        cwd: request
+            .workdir
+            .clone()
+            .unwrap_or_else(|| policy.cwd.clone()),
         timeout: request.timeout.or(policy.limits.timeout),
         max_processes: policy.limits.max_processes,
         max_memory: policy.limits.max_memory,
+        controlling_tty: request.tty,
     };
     let path = run
         .env
