@@ -25,6 +25,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the egress proxy on its own (HTTP, and SOCKS5 with --socks)
     Proxy(ProxyArgs),
+    /// Serve MCP on stdin/stdout: tools to run commands and sessions in the sandbox
+    Serve(ServeArgs),
+    /// An interactive shell ($SHELL, or -- COMMAND) on a terminal inside the sandbox
+    Shell(ShellArgs),
 }
 
 /// POLICY OPTIONS, shared by every subcommand that takes a policy.
@@ -105,6 +109,30 @@ pub struct RunArgs {
     pub allow_weaker: Vec<String>,
     /// The command and its arguments
     #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Sessions kept at once; starting one more reaps the one idle longest
+    #[arg(long, value_name = "N", default_value_t = stockade::DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+    /// Run even though this named protection cannot be enforced here (repeatable)
+    #[arg(long = "allow-weaker", value_name = "MECHANISM")]
+    pub allow_weaker: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Run even though this named protection cannot be enforced here (repeatable)
+    #[arg(long = "allow-weaker", value_name = "MECHANISM")]
+    pub allow_weaker: Vec<String>,
+    /// The command to run instead of $SHELL
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
 

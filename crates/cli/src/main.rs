@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::main(args),
         Command::Check(args) => cmd::check::main(args),
         Command::Proxy(args) => cmd::proxy::main(args),
+        Command::Serve(args) => cmd::serve::main(args),
+        Command::Shell(args) => cmd::shell::main(args),
     };
     match result {
         Ok(code) => exit(code),

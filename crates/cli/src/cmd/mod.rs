@@ -4,3 +4,5 @@ pub mod check;
 pub mod explain;
 pub mod proxy;
 pub mod run;
+pub mod serve;
+pub mod shell;

@@ -124,6 +124,16 @@ impl Sandbox {
         crate::plan(&self.inner.loaded.policy, &self.inner.allow_weaker)
     }
 
+    /// `Ok` when commands can run under this policy here; else the error
+    /// a run would end with (exit 125, naming the rule, with a hint).
+    ///
+    /// # Errors
+    ///
+    /// A rule cannot be enforced on this machine and was not waived.
+    pub fn ready(&self) -> Result<(), Error> {
+        crate::run::refuse_blocked(&self.plan())
+    }
+
     /// A sandbox for one request under this one: the same policy with
     /// fewer writable roots or less network, never more.
     ///
