@@ -2,16 +2,21 @@
 //! listeners the sandbox hands over once the command runs, stopped when
 //! the run ends; its refusals join the run's denials.
 
-use stockade_policy::{Denial, NetworkPolicy};
+#[cfg(target_os = "linux")]
+use stockade_policy::Denial;
+use stockade_policy::NetworkPolicy;
+#[cfg(target_os = "linux")]
 use stockade_proxy::{Config, Listeners, Recorded, Running};
 
 /// One run's proxy.
+#[cfg(target_os = "linux")]
 #[derive(Debug)]
 pub(crate) struct Egress {
     config: Config,
     running: Option<Running>,
 }
 
+#[cfg(target_os = "linux")]
 impl Egress {
     pub(crate) fn new(network: &NetworkPolicy) -> Egress {
         Egress {
@@ -57,6 +62,7 @@ pub(crate) fn environment(network: &NetworkPolicy) -> Vec<(String, String)> {
     Vec::new()
 }
 
+#[cfg(target_os = "linux")]
 impl crate::run::Ended {
     /// These denials and the proxy's, up to the cap on listed ones.
     pub(crate) fn with_denials(mut self, more: Recorded) -> Self {

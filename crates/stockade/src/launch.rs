@@ -19,21 +19,27 @@
 //! with the helper, so nothing outlives a killed server.
 
 use crate::error::Error;
+#[cfg(target_os = "linux")]
 use crate::load::PolicyRequest;
+#[cfg(target_os = "linux")]
 use crate::run::{RunRecord, RunRequest};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Write};
 
 /// The variable that makes a process a launch helper.
+#[cfg(target_os = "linux")]
 pub(crate) const HELPER_ENV: &str = "STOCKADE_HELPER";
 /// Its value.
+#[cfg(target_os = "linux")]
 pub(crate) const HELPER_LAUNCH: &str = "launch";
 /// The launcher's pid: the helper exits if its parent is already gone.
+#[cfg(target_os = "linux")]
 pub(crate) const PARENT_ENV: &str = "STOCKADE_HELPER_PARENT";
 /// The descriptor of the channel in the helper.
+#[cfg(target_os = "linux")]
 pub(crate) const CHANNEL_FD: i32 = 3;
 
 /// What the launcher asks for: one line of JSON.
+#[cfg(target_os = "linux")]
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct LaunchRequest {
     pub policy: PolicyRequest,
@@ -41,6 +47,7 @@ pub(crate) struct LaunchRequest {
 }
 
 /// What the helper answers once the command has ended: one line of JSON.
+#[cfg(target_os = "linux")]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum LaunchReply {
@@ -71,7 +78,7 @@ impl From<&Error> for ReportedError {
 
 /// Becomes the launch helper (and exits) when this process was started as
 /// one; returns at once otherwise.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 pub(crate) fn launch_if_requested() {
     use std::os::fd::FromRawFd;
     if std::env::var_os(HELPER_ENV).is_none_or(|v| v != HELPER_LAUNCH) {
@@ -98,12 +105,13 @@ pub(crate) fn launch_if_requested() {
     std::process::exit(code);
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 pub(crate) fn launch_if_requested() {}
 
 /// Reads the request, runs it, answers; the exit status.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 fn serve(channel: std::fs::File) -> i32 {
+    use std::io::{BufRead, Write};
     let mut reader = std::io::BufReader::new(&channel);
     let mut line = String::new();
     let reply = match reader.read_line(&mut line) {

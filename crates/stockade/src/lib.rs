@@ -32,9 +32,9 @@ mod launch;
 mod load;
 mod plan;
 mod run;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 mod sandbox;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 mod sessions;
 #[cfg(unix)]
 mod sys;
@@ -46,16 +46,19 @@ pub use launch::ReportedError;
 pub use load::{Loaded, PolicyRequest, load, load_with};
 pub use plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement, plan};
 pub use run::{Denial, RunRecord, RunRequest, run};
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 pub use sandbox::{
     Capture, Captured, Child, Command, Master, Narrowing, Output, Sandbox, WindowSize,
 };
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 pub use sessions::{
-    DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_BUFFER, MAX_WRITE, ReadResult, SessionInfo,
-    SessionRequest, Sessions, Started,
+    DEFAULT_SESSION_BUFFER, MAX_WRITE, ReadResult, SessionInfo, SessionRequest, Sessions, Started,
 };
 pub use stockade_policy as policy;
+
+/// Sessions kept at once unless configured otherwise (the server's
+/// `--max-sessions`; the same on every platform so the CLI reads alike).
+pub const DEFAULT_MAX_SESSIONS: usize = 64;
 
 /// Call first thing in `main` of a binary that runs sandboxes: a backend
 /// may start the binary itself inside the sandbox as a helper (the Linux

@@ -26,8 +26,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::ChildStdin;
 use tokio::sync::watch;
 
-/// Sessions kept at once unless configured otherwise.
-pub const DEFAULT_MAX_SESSIONS: usize = 64;
 /// Output kept per session (older output is dropped, and readers told).
 pub const DEFAULT_SESSION_BUFFER: usize = 1 << 20;
 /// The most one write may carry.

@@ -32,7 +32,11 @@ pub fn main(args: ServeArgs) -> Result<i32, Error> {
             source,
         })?;
     let server = tools::Server::new(sandbox, args.max_sessions);
-    runtime.block_on(serve(server))
+    let result = runtime.block_on(serve(server));
+    // Stdin is read on a blocking thread that may still be waiting for a
+    // line after SIGTERM: do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 async fn serve(server: tools::Server) -> Result<i32, Error> {

@@ -1,0 +1,199 @@
+//! `stockade serve`: driven by the official MCP Python SDK through a
+//! realistic sequence (`mcp_client.py`), and by hand to check that no
+//! session outlives the server, however it ends.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+/// The Python with the `mcp` package: `STOCKADE_MCP_PYTHON`, or `python3`.
+fn mcp_python() -> Option<String> {
+    let python = std::env::var("STOCKADE_MCP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import mcp"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(python)
+}
+
+#[test]
+fn the_official_python_sdk_drives_the_server() {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        return skip(&reason);
+    }
+    let Some(python) = mcp_python() else {
+        return skip(
+            "the MCP Python SDK is not installed (pip install mcp; or set STOCKADE_MCP_PYTHON)",
+        );
+    };
+    let client = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_client.py");
+    let out = Command::new(python)
+        .arg(client)
+        .arg(stockade_bin())
+        .arg(&ws.path)
+        .current_dir(&ws.path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("0 failures"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A server spoken to by hand, one JSON-RPC line at a time.
+struct Raw {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    next: u64,
+}
+
+impl Raw {
+    fn start(ws: &Workspace) -> Raw {
+        let mut child = Command::new(stockade_bin())
+            .arg("serve")
+            .current_dir(&ws.path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut raw = Raw {
+            child,
+            stdin,
+            stdout,
+            next: 1,
+        };
+        raw.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}),
+        );
+        raw.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        raw
+    }
+
+    fn send(&mut self, message: Value) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "the server hung up"
+            );
+            let reply: Value = serde_json::from_str(&line).unwrap();
+            if reply["id"] == id {
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    fn tool(&mut self, name: &str, arguments: Value) -> Value {
+        let result = self.request("tools/call", json!({"name": name, "arguments": arguments}));
+        assert_ne!(result["isError"], true, "{name}: {result}");
+        result["structuredContent"].clone()
+    }
+}
+
+/// Waits until no process carries `marker`; what is left otherwise.
+fn gone(marker: &str) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let left = processes_with(marker);
+        if left.is_empty() || start.elapsed() > Duration::from_secs(10) {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts two sessions (pipes and a terminal) whose processes carry a
+/// marker only they have; the marker.
+fn start_sessions(raw: &mut Raw, tag: u32) -> String {
+    let seconds = format!("{}", 900_000 + std::process::id() % 10_000 * 10 + tag);
+    for tty in [false, true] {
+        raw.tool(
+            "session_start",
+            json!({"command": ["sh", "-c", format!("sleep {seconds} & sleep {seconds}")], "tty": tty}),
+        );
+    }
+    let marker = format!("sleep {seconds}");
+    let start = Instant::now();
+    while processes_with(&marker).len() < 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the sessions did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    marker
+}
+
+#[test]
+fn sessions_die_when_the_server_is_killed() {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        return skip(&reason);
+    }
+    let mut raw = Raw::start(&ws);
+    let marker = start_sessions(&mut raw, 1);
+    raw.child.kill().unwrap();
+    raw.child.wait().unwrap();
+    assert_eq!(
+        gone(&marker),
+        Vec::<String>::new(),
+        "left after SIGKILL of the server"
+    );
+}
+
+#[test]
+fn sessions_die_when_the_client_disconnects() {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        return skip(&reason);
+    }
+    let mut raw = Raw::start(&ws);
+    let marker = start_sessions(&mut raw, 2);
+    drop(raw.stdin.take());
+    let status = raw.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        gone(&marker),
+        Vec::<String>::new(),
+        "left after the client went away"
+    );
+}
+
+#[test]
+fn sessions_die_when_the_server_is_terminated() {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        return skip(&reason);
+    }
+    let mut raw = Raw::start(&ws);
+    let marker = start_sessions(&mut raw, 3);
+    // SAFETY: kill with our own child's pid.
+    unsafe { libc::kill(raw.child.id() as i32, libc::SIGTERM) };
+    raw.child.wait().unwrap();
+    assert_eq!(
+        gone(&marker),
+        Vec::<String>::new(),
+        "left after SIGTERM to the server"
+    );
+}
