@@ -638,6 +638,16 @@ pub fn pass_signal(pid: libc::pid_t, signal: i32) -> io::Result<()> {
 }
 
 /// The signals [`pass_signal`] passes, as names (`SIGINT`, ...).
+/// Holds the signals a run forwards (blocked, so pending until the run
+/// reads them) from now on: a process that will start a sandbox calls it
+/// first thing, so that a `SIGTERM` that arrives before the sandbox exists
+/// ends the run with a record instead of killing the process silently.
+pub fn hold_forwarded_signals() {
+    let blocked = blocked_set();
+    // SAFETY: blocked is a valid set.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
+}
+
 pub fn passable_signals() -> &'static [libc::c_int] {
     child::FORWARDED
 }

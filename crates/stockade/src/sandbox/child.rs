@@ -141,9 +141,9 @@ fn ended() -> Error {
 pub(crate) fn pass_signal(pid: u32, signal: i32) -> Result<(), Error> {
     if !stockade_linux::spawn::passable_signals().contains(&signal) {
         return Err(Error::Reported(ReportedError {
-            message: format!("signal {signal} cannot be passed to a command on pipes"),
-            hint: "use SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGKILL (a PTY \
-                   session takes any signal)"
+            message: format!("signal {signal} cannot be passed to the command"),
+            hint: "use SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGKILL (on a \
+                   terminal, SIGTSTP too)"
                 .into(),
             exit_code: crate::EXIT_SETUP_FAILURE,
         }));

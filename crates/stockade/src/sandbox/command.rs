@@ -173,7 +173,8 @@ impl Command {
         }
         let fd = theirs.as_raw_fd();
         // SAFETY: the closure runs in the forked child before exec and
-        // only makes async-signal-safe calls (dup2, fcntl, setpgid).
+        // only makes async-signal-safe calls (dup2, fcntl, setpgid,
+        // sigprocmask).
         unsafe {
             cmd.pre_exec(move || {
                 if fd == CHANNEL_FD {
@@ -186,6 +187,10 @@ impl Command {
                 // Out of the caller's process group: a ^C at the caller's
                 // terminal is the caller's to handle, not every sandbox's.
                 libc::setpgid(0, 0);
+                // Signals the run forwards are held from before the exec:
+                // a close that comes while the helper is starting still
+                // ends in a record (the run reads them once it waits).
+                stockade_linux::spawn::hold_forwarded_signals();
                 Ok(())
             });
         }

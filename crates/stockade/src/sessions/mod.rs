@@ -30,6 +30,9 @@ use tokio::sync::watch;
 pub const DEFAULT_SESSION_BUFFER: usize = 1 << 20;
 /// The most one write may carry.
 pub const MAX_WRITE: usize = 1 << 20;
+/// The signals a terminal sends its foreground group (the only ones the
+/// kernel lets a PTY's master send: `TIOCSIG`).
+const TERMINAL_SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGQUIT, libc::SIGTSTP];
 /// How long a write may wait for a command that does not read its input.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long `close` waits for the tree to end after asking it to stop
@@ -374,10 +377,12 @@ impl Sessions {
             .map_err(|e| session_error(format!("resize failed: {e}"), "check rows and cols"))
     }
 
-    /// Sends `signal` to the session's command: on a PTY, to its
-    /// foreground process group (as the terminal does for `^C`); on pipes,
-    /// to the command (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2).
-    /// `SIGKILL` kills the whole sandbox.
+    /// Sends `signal` to the session's command. On a PTY, `SIGINT`,
+    /// `SIGQUIT` and `SIGTSTP` go to its foreground process group, as the
+    /// terminal sends them for `^C`, `^\` and `^Z`; any other signal, and
+    /// every signal on pipes, goes to the command itself (SIGINT, SIGTERM,
+    /// SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2). `SIGKILL` kills the whole
+    /// sandbox.
     ///
     /// # Errors
     ///
@@ -390,13 +395,15 @@ impl Sessions {
             return Ok(());
         }
         match &session.master {
-            Some(master) => master.signal(signal).map_err(|e| {
-                session_error(
-                    format!("signal {signal} could not be sent: {e}"),
-                    "use a signal number from 1 to 64, or a name such as SIGINT",
-                )
-            }),
-            None => {
+            Some(master) if TERMINAL_SIGNALS.contains(&signal) => {
+                master.signal(signal).map_err(|e| {
+                    session_error(
+                        format!("signal {signal} could not be sent: {e}"),
+                        "use a signal number from 1 to 64, or a name such as SIGINT",
+                    )
+                })
+            }
+            _ => {
                 let pid = session.helper.ok_or_else(|| {
                     session_error(format!("session '{id}' has ended"), "read its output")
                 })?;

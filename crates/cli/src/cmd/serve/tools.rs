@@ -222,7 +222,7 @@ impl Server {
     }
 
     #[tool(
-        description = "Send a signal to a session's command: a name such as \"SIGINT\" (like Ctrl-C) or \"SIGTERM\", or a number. SIGKILL kills its whole sandbox. The session stays open until session_close."
+        description = "Send a signal to a session's command: a name or a number. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on; on a terminal session SIGINT, SIGQUIT and SIGTSTP go to the foreground job, as Ctrl-C, Ctrl-\\ and Ctrl-Z do. SIGKILL kills its whole sandbox. The session stays open until session_close."
     )]
     async fn session_signal(&self, Parameters(p): Parameters<SessionSignal>) -> CallToolResult {
         let signal = match p.signal.number() {

@@ -1,0 +1,533 @@
+//! The async library (`stockade::Sandbox`, `stockade::Sessions`) end to
+//! end, with the `stockade` binary as launch helper: captured output and
+//! its cap, timeouts, sessions on pipes and on a terminal, bad input, the
+//! session bound, process trees, and leaks after 1000 sessions.
+
+mod support;
+
+use std::time::{Duration, Instant};
+use stockade::policy::NetworkMode;
+use stockade::{Error, Narrowing, PolicyRequest, Sandbox, SessionRequest, Sessions, WindowSize};
+use support::*;
+
+/// A sandbox over `ws` (the `workspace` profile, or `profile` from the
+/// workspace's `policy.toml`), launched through the `stockade` binary;
+/// `None` (after skipping) where no sandbox can run.
+fn sandbox(ws: &Workspace, profile: Option<&str>) -> Option<Sandbox> {
+    if let Some(reason) = sandbox_unavailable(ws) {
+        skip(&reason);
+        return None;
+    }
+    let request = PolicyRequest {
+        config: profile.map(|_| ws.path.join("policy.toml")),
+        profile: profile.map(str::to_owned),
+        cwd: Some(ws.path.clone()),
+        ..PolicyRequest::default()
+    };
+    Some(Sandbox::new(request).unwrap().helper(stockade_bin()))
+}
+
+fn sh(sandbox: &Sandbox, script: &str) -> stockade::Command {
+    let mut command = sandbox.command("sh");
+    command.args(["-c", script]);
+    command
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Reads a session from `cursor` until `needle` shows up, it ends, or 10 s
+/// pass; what was read and the cursor after it.
+async fn read_until(sessions: &Sessions, id: &str, needle: &str, mut cursor: u64) -> (String, u64) {
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.contains(needle) && Instant::now() < deadline {
+        let read = sessions
+            .read(id, cursor, Duration::from_millis(500))
+            .await
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&read.output));
+        cursor = read.cursor;
+        if read.exited {
+            break;
+        }
+    }
+    (seen, cursor)
+}
+
+fn message(result: Result<impl std::fmt::Debug, Error>) -> String {
+    let e = result.expect_err("expected an error");
+    format!("{e} (hint: {})", e.hint())
+}
+
+#[test]
+fn output_keeps_the_streams_apart_with_the_record() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    runtime().block_on(async {
+        let out = sh(
+            &sandbox,
+            "echo out; echo err >&2; cat; echo $GREETING; exit 3",
+        )
+        .env("GREETING", "hi")
+        .input("piped\n")
+        .output()
+        .await
+        .unwrap();
+        assert_eq!(out.record.exit_code, 3);
+        assert_eq!(out.stdout.text(), "out\npiped\nhi\n");
+        assert_eq!(out.stderr.text(), "err\n");
+        assert_eq!((out.stdout.dropped, out.stderr.dropped), (0, 0));
+        assert!(out.record.enforcement.blockers.is_empty());
+
+        let out = sh(&sandbox, "kill -TERM $$").output().await.unwrap();
+        assert_eq!(
+            (out.record.exit_code, out.record.signal),
+            (128 + 15, Some(15))
+        );
+
+        let started = Instant::now();
+        let out = sandbox
+            .command("sleep")
+            .arg("30")
+            .timeout(Duration::from_millis(300))
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.record.timed_out && out.record.exit_code == 124,
+            "{:?}",
+            out.record
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    });
+}
+
+#[test]
+fn commands_run_inside_the_sandbox() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    let outside = ws.path.parent().unwrap().join("outside");
+    runtime().block_on(async {
+        let script = format!("echo x > {}", outside.display());
+        let out = sh(&sandbox, &script).output().await.unwrap();
+        assert_ne!(out.record.exit_code, 0, "{}", out.stderr.text());
+        assert!(
+            !outside.exists(),
+            "a write outside the workspace went through"
+        );
+        let out = sh(&sandbox, "echo x > inside").output().await.unwrap();
+        assert_eq!(out.record.exit_code, 0, "{}", out.stderr.text());
+        assert!(ws.path.join("inside").exists());
+    });
+}
+
+#[test]
+fn capped_output_keeps_the_head_and_the_tail_and_counts_the_rest() {
+    let ws = Workspace::new();
+    ws.write(
+        "policy.toml",
+        "[profiles.capped]\nextends = \"workspace\"\n[profiles.capped.limits]\nmax_output = \"1KiB\"\n",
+    );
+    let Some(sandbox) = sandbox(&ws, Some("capped")) else {
+        return;
+    };
+    runtime().block_on(async {
+        // About 1.2 MB, the last line printed as the command exits.
+        let out = sh(&sandbox, "seq 1 200000; printf LAST; seq 1 10 >&2")
+            .output()
+            .await
+            .unwrap();
+        let total: u64 = (1..=200000u64)
+            .map(|n| n.to_string().len() as u64 + 1)
+            .sum::<u64>()
+            + 4;
+        let kept = &out.stdout;
+        assert_eq!(kept.bytes.len(), 1024);
+        assert_eq!(
+            kept.bytes.len() as u64 + kept.dropped,
+            total,
+            "bytes were lost"
+        );
+        assert_eq!(kept.dropped_at, 512);
+        assert!(kept.text().starts_with("1\n2\n3\n"), "{}", kept.text());
+        assert!(
+            kept.text().ends_with("199999\n200000\nLAST"),
+            "{}",
+            kept.text()
+        );
+        // The other stream has its own cap and is whole.
+        assert_eq!(out.stderr.text(), "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+        assert_eq!(out.stderr.dropped, 0);
+    });
+}
+
+#[test]
+fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    runtime().block_on(async {
+        let sessions = Sessions::new(sandbox, 8);
+        let id = sessions
+            .start(SessionRequest {
+                argv: vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "read x; echo got $x; echo oops >&2; exit 7".into(),
+                ],
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        sessions.write(&id, b"abc\n").await.unwrap();
+        let (seen, cursor) = read_until(&sessions, &id, "oops", 0).await;
+        assert!(
+            seen.contains("got abc\n") && seen.contains("oops\n"),
+            "{seen}"
+        );
+        // Wait for the end; reading again from the same cursor gives
+        // nothing new, and from 0 everything again.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let last = loop {
+            let read = sessions
+                .read(&id, cursor, Duration::from_millis(500))
+                .await
+                .unwrap();
+            assert!(read.output.is_empty());
+            if read.exited || Instant::now() > deadline {
+                break read;
+            }
+        };
+        assert!(last.exited && last.exit_code == Some(7), "{last:?}");
+        let again = sessions.read(&id, 0, Duration::ZERO).await.unwrap();
+        assert_eq!(String::from_utf8_lossy(&again.output), seen);
+        assert_eq!(again.dropped_bytes, 0);
+
+        // What an ended session refuses, clearly.
+        let e = message(sessions.write(&id, b"more\n").await);
+        assert!(e.contains("ended"), "{e}");
+        let e = message(sessions.resize(&id, WindowSize { rows: 10, cols: 10 }));
+        assert!(e.contains("pipes"), "{e}");
+        let record = sessions.close(&id).await.unwrap();
+        assert_eq!(record.exit_code, 7);
+        let e = message(sessions.read(&id, 0, Duration::ZERO).await);
+        assert!(e.contains("no session"), "{e}");
+    });
+}
+
+#[test]
+fn a_terminal_session_echoes_resizes_and_takes_signals() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    runtime().block_on(async {
+        let sessions = Sessions::new(sandbox, 8);
+        let id = sessions
+            .start(SessionRequest {
+                argv: vec!["sh".into()],
+                tty: true,
+                size: Some(WindowSize { rows: 30, cols: 90 }),
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        sessions
+            .write(&id, b"test -t 0 && echo tty-$((40+2)); stty size\n")
+            .await
+            .unwrap();
+        let (seen, cursor) = read_until(&sessions, &id, "30 90", 0).await;
+        assert!(seen.contains("tty-42") && seen.contains("30 90"), "{seen}");
+        sessions
+            .resize(
+                &id,
+                WindowSize {
+                    rows: 40,
+                    cols: 100,
+                },
+            )
+            .unwrap();
+        sessions.write(&id, b"stty size\n").await.unwrap();
+        let (seen, cursor) = read_until(&sessions, &id, "40 100", cursor).await;
+        assert!(seen.contains("40 100"), "{seen}");
+        // SIGINT reaches the foreground job, not the shell.
+        let seconds = 700_000 + std::process::id() % 10_000;
+        let line = format!("sleep {seconds}; echo slept\n");
+        sessions.write(&id, line.as_bytes()).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while processes_with(&format!("sleep {seconds}")).is_empty() {
+            assert!(Instant::now() < deadline, "sleep did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (_, cursor) = read_until(&sessions, &id, "slept\r\n", cursor).await;
+        sessions.signal(&id, libc::SIGINT).unwrap();
+        // As after a ^C, type only once the shell prompts again.
+        let (_, cursor) = read_until(&sessions, &id, "# ", cursor).await;
+        sessions.write(&id, b"echo after-$((6*7))\n").await.unwrap();
+        let (seen, _) = read_until(&sessions, &id, "after-42", cursor).await;
+        assert!(
+            seen.contains("after-42") && !seen.contains("slept\r\n"),
+            "{seen}"
+        );
+        let listed = sessions.list();
+        assert!(
+            listed.len() == 1 && listed[0].running && listed[0].tty,
+            "{listed:?}"
+        );
+        sessions.close(&id).await.unwrap();
+        assert!(sessions.list().is_empty());
+
+        // Signals a terminal cannot send go to the command itself.
+        let script =
+            "trap 'echo trapped-$((6*7)); exit 5' TERM; echo ready; while :; do sleep 0.1; done";
+        let id = sessions
+            .start(SessionRequest {
+                argv: vec!["sh".into(), "-c".into(), script.into()],
+                tty: true,
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        read_until(&sessions, &id, "ready", 0).await;
+        sessions.signal(&id, libc::SIGTERM).unwrap();
+        let (seen, _) = read_until(&sessions, &id, "trapped-42", 0).await;
+        assert!(seen.contains("trapped-42"), "{seen}");
+        assert_eq!(sessions.close(&id).await.unwrap().exit_code, 5);
+    });
+}
+
+#[test]
+fn bad_input_is_a_clear_error_each() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    runtime().block_on(async {
+        let sessions = Sessions::new(sandbox.clone(), 8);
+        let e = message(sessions.read("nope", 0, Duration::ZERO).await);
+        assert!(
+            e.contains("no session 'nope'") && e.contains("start one"),
+            "{e}"
+        );
+        let e = message(sessions.start(SessionRequest::default()));
+        assert!(e.contains("no command"), "{e}");
+        let id = sessions
+            .start(SessionRequest {
+                argv: vec!["cat".into()],
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        let e = message(
+            sessions
+                .write(&id, &vec![b'x'; stockade::MAX_WRITE + 1])
+                .await,
+        );
+        assert!(e.contains("exceeds the limit"), "{e}");
+        let e = message(sessions.signal("nope", libc::SIGINT));
+        assert!(e.contains("no session 'nope'") && e.contains(&id), "{e}");
+        // A command that does not exist ends the session with its error.
+        let missing = sessions
+            .start(SessionRequest {
+                argv: vec!["no-such-command-here".into()],
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        let (seen, _) = read_until(&sessions, &missing, "\u{0}", 0).await;
+        assert!(seen.contains("not found"), "{seen}");
+        let e = message(sessions.close(&missing).await);
+        assert!(e.contains("not found"), "{e}");
+        sessions.close(&id).await.unwrap();
+        let e = message(sessions.close(&id).await);
+        assert!(e.contains("no session"), "{e}");
+        // A request may narrow the sandbox, never widen it.
+        let wider = Narrowing {
+            network: Some(NetworkMode::Full),
+            ..Narrowing::default()
+        };
+        let e = message(sandbox.narrowed(&wider));
+        assert!(e.contains("only narrow"), "{e}");
+        let wider = Narrowing {
+            writable: Some(vec!["/".into()]),
+            ..Narrowing::default()
+        };
+        let e = message(sandbox.narrowed(&wider));
+        assert!(e.contains("only narrow"), "{e}");
+    });
+}
+
+#[test]
+fn the_session_bound_reaps_the_one_idle_longest() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    runtime().block_on(async {
+        let sessions = Sessions::new(sandbox, 2);
+        let start = || {
+            sessions
+                .start(SessionRequest {
+                    argv: vec!["cat".into()],
+                    ..SessionRequest::default()
+                })
+                .unwrap()
+        };
+        let first = start().session_id;
+        let second = start().session_id;
+        // Using the first makes the second the one idle longest.
+        sessions.write(&first, b"hi\n").await.unwrap();
+        let third = start();
+        assert_eq!(third.reaped, vec![second.clone()]);
+        let mut ids: Vec<String> = sessions.list().into_iter().map(|s| s.session_id).collect();
+        ids.sort();
+        assert_eq!(ids, vec![first, third.session_id]);
+        let e = message(sessions.read(&second, 0, Duration::ZERO).await);
+        assert!(e.contains("no session"), "{e}");
+    });
+}
+
+#[test]
+fn closing_a_session_kills_its_whole_process_tree() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    let seconds = 800_000 + std::process::id() % 10_000;
+    let marker = format!("sleep {seconds}");
+    runtime().block_on(async {
+        let sessions = Sessions::new(sandbox, 8);
+        for tty in [false, true] {
+            let script = format!("(sleep {seconds} &) ; sleep {seconds} & sleep {seconds}");
+            let id = sessions
+                .start(SessionRequest {
+                    argv: vec!["sh".into(), "-c".into(), script],
+                    tty,
+                    ..SessionRequest::default()
+                })
+                .unwrap()
+                .session_id;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while processes_with(&marker).len() < 3 {
+                assert!(Instant::now() < deadline, "the session did not start");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            sessions.close(&id).await.unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !processes_with(&marker).is_empty() {
+                assert!(
+                    Instant::now() < deadline,
+                    "left: {:?}",
+                    processes_with(&marker)
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    });
+}
+
+/// Descriptors open in this process.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// This process's children (any thread's), zombies included.
+fn children() -> Vec<String> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        found.extend(text.split_whitespace().map(str::to_owned));
+    }
+    found
+}
+
+/// Runs this test binary again with only `test` in it, so that what it
+/// counts (descriptors, children) is its own; whether this is that run.
+fn alone(test: &str) -> bool {
+    if std::env::var_os("STOCKADE_TEST_ALONE").is_some() {
+        return true;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("STOCKADE_TEST_ALONE", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "{test} failed when run alone: {status}");
+    false
+}
+
+#[test]
+fn a_thousand_sessions_leave_nothing_behind() {
+    if !alone("a_thousand_sessions_leave_nothing_behind") {
+        return;
+    }
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    let rt = runtime();
+    let sessions = Sessions::new(sandbox, 16);
+    // One session first, so that the runtime's own descriptors exist.
+    rt.block_on(async {
+        let id = sessions
+            .start(SessionRequest {
+                argv: vec!["true".into()],
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        sessions.close(&id).await.unwrap();
+    });
+    let fds = open_fds();
+    let tmp_before = std::fs::read_dir(std::env::temp_dir()).unwrap().count();
+    rt.block_on(async {
+        // Ten at a time, half on terminals, each written to and read.
+        for round in 0..100 {
+            let mut ids = Vec::new();
+            for i in 0..10 {
+                let id = sessions
+                    .start(SessionRequest {
+                        argv: vec!["sh".into(), "-c".into(), "read x; echo got-$x".into()],
+                        tty: i % 2 == 0,
+                        ..SessionRequest::default()
+                    })
+                    .unwrap()
+                    .session_id;
+                sessions
+                    .write(&id, format!("{round}-{i}\n").as_bytes())
+                    .await
+                    .unwrap();
+                ids.push((id, format!("got-{round}-{i}")));
+            }
+            for (id, want) in ids {
+                let (seen, _) = read_until(&sessions, &id, &want, 0).await;
+                assert!(seen.contains(&want), "{id}: {seen}");
+                sessions.close(&id).await.unwrap();
+            }
+        }
+    });
+    assert!(sessions.list().is_empty());
+    // Processes are reaped as they end; give the last ones a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !children().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(children(), Vec::<String>::new(), "processes left behind");
+    assert_eq!(open_fds(), fds, "descriptors leaked");
+    let tmp_after = std::fs::read_dir(std::env::temp_dir()).unwrap().count();
+    assert!(
+        tmp_after <= tmp_before,
+        "temporary files left: {tmp_before} -> {tmp_after}"
+    );
+}
