@@ -288,6 +288,20 @@ fn a_terminal_session_echoes_resizes_and_takes_signals() {
         sessions.close(&id).await.unwrap();
         assert!(sessions.list().is_empty());
 
+        // The command cannot type into a terminal, not even its own.
+        let script = "import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'x')\n    print('injected')\nexcept OSError as e:\n    print('refused', e.errno)";
+        let id = sessions
+            .start(SessionRequest {
+                argv: vec!["python3".into(), "-c".into(), script.into()],
+                tty: true,
+                ..SessionRequest::default()
+            })
+            .unwrap()
+            .session_id;
+        let (seen, _) = read_until(&sessions, &id, "\u{0}", 0).await;
+        assert!(seen.contains(&format!("refused {}", libc::EPERM)), "{seen}");
+        sessions.close(&id).await.unwrap();
+
         // Signals a terminal cannot send go to the command itself.
         let script =
             "trap 'echo trapped-$((6*7)); exit 5' TERM; echo ready; while :; do sleep 0.1; done";

@@ -88,6 +88,11 @@ impl Raw {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
+        self.reply(method, params)["result"].clone()
+    }
+
+    /// The whole reply: `result`, or `error`.
+    fn reply(&mut self, method: &str, params: Value) -> Value {
         let id = self.next;
         self.next += 1;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
@@ -99,7 +104,7 @@ impl Raw {
             );
             let reply: Value = serde_json::from_str(&line).unwrap();
             if reply["id"] == id {
-                return reply["result"].clone();
+                return reply;
             }
         }
     }
@@ -196,4 +201,52 @@ fn sessions_die_when_the_server_is_terminated() {
         Vec::<String>::new(),
         "left after SIGTERM to the server"
     );
+}
+
+#[test]
+fn malformed_messages_do_not_bring_the_server_down() {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        return skip(&reason);
+    }
+    let mut raw = Raw::start(&ws);
+    // Not JSON, JSON that is no message, an unknown method, a tool call
+    // with arguments of the wrong types, an unknown tool.
+    let stdin = raw.stdin.as_mut().unwrap();
+    writeln!(stdin, "this is not json").unwrap();
+    writeln!(stdin, "{{\"jsonrpc\": \"2.0\", \"id\": [1, 2]}}").unwrap();
+    stdin.flush().unwrap();
+    // Each is answered with an error that says what is wrong.
+    let reply = raw.reply("no/such/method", json!({}));
+    assert!(reply["error"]["message"].is_string(), "{reply}");
+    let reply = raw.reply(
+        "tools/call",
+        json!({"name": "exec", "arguments": {"command": "not an array", "timeout_ms": "soon"}}),
+    );
+    assert_eq!(reply["result"]["isError"], true, "{reply}");
+    assert!(reply.to_string().contains("expected a sequence"), "{reply}");
+    let reply = raw.reply(
+        "tools/call",
+        json!({"name": "no_such_tool", "arguments": {}}),
+    );
+    assert!(
+        reply
+            .to_string()
+            .contains("there is no tool 'no_such_tool'; the tools are: "),
+        "{reply}"
+    );
+    let big = "x".repeat(2 << 20);
+    let started = raw.tool("session_start", json!({"command": ["cat"]}));
+    let id = started["session_id"].as_str().unwrap().to_owned();
+    let result = raw.request(
+        "tools/call",
+        json!({"name": "session_write", "arguments": {"session_id": id, "data": big}}),
+    );
+    assert_eq!(result["isError"], true, "{result}");
+    assert!(result.to_string().contains("exceeds the limit"), "{result}");
+    // Still serving.
+    let record = raw.tool("exec", json!({"command": ["echo", "alive"]}));
+    assert_eq!(record["stdout"], "alive\n", "{record}");
+    drop(raw.stdin.take());
+    assert!(raw.child.wait().unwrap().success());
 }

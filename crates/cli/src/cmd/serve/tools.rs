@@ -286,6 +286,33 @@ impl ServerHandler for Server {
                  A refused operation shows up in a record's denials.",
             )
     }
+
+    /// As the generated one, but a call to an unknown tool is told which
+    /// tools there are.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        let router = Self::tool_router();
+        if !router.has_route(&request.name) {
+            let names: Vec<String> = router
+                .list_all()
+                .into_iter()
+                .map(|t| t.name.into())
+                .collect();
+            return Err(rmcp::ErrorData::invalid_params(
+                format!(
+                    "there is no tool '{}'; the tools are: {}",
+                    request.name,
+                    names.join(", ")
+                ),
+                None,
+            ));
+        }
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        router.call(call).await
+    }
 }
 
 #[cfg(test)]
