@@ -125,6 +125,9 @@ fn commands_run_inside_the_sandbox() {
             !outside.exists(),
             "a write outside the workspace went through"
         );
+        // The launch channel does not cross: stdio is all the command has.
+        let out = sh(&sandbox, "ls /proc/$$/fd").output().await.unwrap();
+        assert_eq!(out.stdout.text(), "0\n1\n2\n", "{}", out.stderr.text());
         let out = sh(&sandbox, "echo x > inside").output().await.unwrap();
         assert_eq!(out.record.exit_code, 0, "{}", out.stderr.text());
         assert!(ws.path.join("inside").exists());
