@@ -1,29 +1,8 @@
-//! Fuzzes the proxy's own request parsers: the SOCKS5 greeting,
-//! username/password and request messages, and the `host:port` of a
-//! `CONNECT` or absolute-form URL. Nothing may panic; a complete message
-//! never claims more bytes than it was given; a parsed authority has a
-//! port from 1 to 65535 and no user-info.
+//! The `proxy_requests` fuzz target: see `fuzz/checks/proxy_requests.rs` for what is
+//! checked (the same check replays the stored corpus in the stable tests).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use stockade_proxy::socks::wire::{self, Parsed};
-use stockade_proxy::target::parse_authority;
+#[path = "../checks/proxy_requests.rs"]
+mod check;
 
-fn check<T>(data: &[u8], parsed: Result<Parsed<T>, wire::WireError>) {
-    if let Ok(Parsed::Done(_, used)) = parsed {
-        assert!(used <= data.len(), "claimed {used} of {} bytes", data.len());
-    }
-}
-
-fuzz_target!(|data: &[u8]| {
-    check(data, wire::greeting(data));
-    check(data, wire::user_pass(data));
-    check(data, wire::request(data));
-    let text = String::from_utf8_lossy(data);
-    for default in [None, Some(80)] {
-        if let Ok(target) = parse_authority(&text, default) {
-            assert!(target.port != 0);
-            assert!(!target.host.is_empty() && !target.host.contains('@'));
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check_input(data));

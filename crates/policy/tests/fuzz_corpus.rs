@@ -82,3 +82,13 @@ fn ssh_config_corpus() {
         );
     }
 }
+
+#[path = "../../../fuzz/checks/domain_rules.rs"]
+mod domain_rules;
+
+#[test]
+fn domain_rules_corpus() {
+    for path in corpus("domain_rules") {
+        domain_rules::check_input(&std::fs::read(&path).unwrap());
+    }
+}
