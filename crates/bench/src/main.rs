@@ -3,11 +3,12 @@
 //! target — never asserted in a test.
 //!
 //! Usage: `stockade-bench [--iterations N] [--stockade PATH] [--only GROUP]`
-//! where GROUP is `policy`, `run` or `proxy`.
+//! where GROUP is `policy`, `run`, `proxy` or `sessions`.
 
 mod policy;
 mod proxy;
 mod run;
+mod sessions;
 mod stats;
 
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ struct Options {
 }
 
 /// The groups of figures, by name.
-const GROUPS: [&str; 3] = ["policy", "run", "proxy"];
+const GROUPS: [&str; 4] = ["policy", "run", "proxy", "sessions"];
 
 fn options() -> Result<Options, String> {
     let mut iterations = 200;
@@ -45,7 +46,7 @@ fn options() -> Result<Options, String> {
             }
             "--only" => {
                 let group = args.next().filter(|g| GROUPS.contains(&g.as_str()));
-                only = Some(group.ok_or("--only needs one of policy, run, proxy")?)
+                only = Some(group.ok_or("--only needs one of policy, run, proxy, sessions")?)
             }
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -58,11 +59,14 @@ fn options() -> Result<Options, String> {
 }
 
 fn main() {
+    // The library's sandboxes are launched through `--stockade`, but should
+    // one ever be launched through this program, this is where it starts.
+    stockade::helper_if_requested();
     let options = match options() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "stockade-bench: error: {e}\nhint: stockade-bench [--iterations N] [--stockade PATH] [--only policy|run|proxy]"
+                "stockade-bench: error: {e}\nhint: stockade-bench [--iterations N] [--stockade PATH] [--only policy|run|proxy|sessions]"
             );
             std::process::exit(2);
         }
@@ -86,6 +90,9 @@ fn main() {
     }
     if wanted("proxy") {
         figures.extend(proxy::figures(n, stockade));
+    }
+    if wanted("sessions") {
+        figures.extend(sessions::figures(n, stockade));
     }
     let mut failed = 0;
     for figure in &figures {

@@ -31,6 +31,9 @@ pub enum Target {
     Ratio { baseline: Duration, ratio: f64 },
     /// At most this many KiB.
     Kib { kib: i64, limit: i64 },
+    /// At least `gbps` GB/s (10^9 bytes a second) moving `bytes` in the
+    /// median sample's time.
+    Throughput { bytes: u64, gbps: f64 },
     /// A count (errors, say) at most `limit`.
     Count { value: u64, limit: u64 },
     /// No target: a multiple of a baseline, shown to explain another figure
@@ -85,6 +88,16 @@ impl Figure {
         Figure::new(name, &zero, Target::Kib { kib, limit })
     }
 
+    /// GB/s moving `bytes` in the median sample's time.
+    fn measured_gbps(&self) -> Option<f64> {
+        match self.target {
+            Target::Throughput { bytes, .. } => {
+                Some(bytes as f64 / 1e9 / self.median.as_secs_f64().max(1e-9))
+            }
+            _ => None,
+        }
+    }
+
     fn measured_ratio(&self) -> Option<f64> {
         match self.target {
             Target::Ratio { baseline, .. } | Target::Reference { baseline } => {
@@ -99,6 +112,7 @@ impl Figure {
             Target::Time(limit) => self.median <= limit,
             Target::Ratio { ratio, .. } => self.measured_ratio().is_some_and(|r| r <= ratio),
             Target::Kib { kib, limit } => kib <= limit,
+            Target::Throughput { gbps, .. } => self.measured_gbps().is_some_and(|g| g >= gbps),
             Target::Count { value, limit } => value <= limit,
             Target::Reference { .. } => true,
         }
@@ -132,6 +146,14 @@ impl fmt::Display for Figure {
                 format!("{:.2}x", self.measured_ratio().unwrap_or(f64::NAN)),
                 "-".to_owned(),
                 format!("({:.2?} vs {:.2?})", self.median, baseline),
+            ),
+            Target::Throughput { bytes, gbps } => (
+                format!("{:.2}GB/s", self.measured_gbps().unwrap_or(f64::NAN)),
+                format!(">= {gbps:.2}GB/s"),
+                format!(
+                    "({bytes} bytes in {:.2?}, p90 {:.2?})",
+                    self.median, self.p90
+                ),
             ),
             Target::Count { value, limit } => {
                 (value.to_string(), format!("<= {limit}"), String::new())
