@@ -60,6 +60,16 @@ async fn read_until(sessions: &Sessions, id: &str, needle: &str, mut cursor: u64
     (seen, cursor)
 }
 
+/// Starts a session of `argv` (on a terminal if `tty`); its id.
+fn start(sessions: &Sessions, argv: &[&str], tty: bool) -> String {
+    let request = SessionRequest {
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+        tty,
+        ..SessionRequest::default()
+    };
+    sessions.start(request).unwrap().session_id
+}
+
 fn message(result: Result<impl std::fmt::Debug, Error>) -> String {
     let e = result.expect_err("expected an error");
     format!("{e} (hint: {})", e.hint())
@@ -182,17 +192,11 @@ fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
     };
     runtime().block_on(async {
         let sessions = Sessions::new(sandbox, 8);
-        let id = sessions
-            .start(SessionRequest {
-                argv: vec![
-                    "sh".into(),
-                    "-c".into(),
-                    "read x; echo got $x; echo oops >&2; exit 7".into(),
-                ],
-                ..SessionRequest::default()
-            })
-            .unwrap()
-            .session_id;
+        let id = start(
+            &sessions,
+            &["sh", "-c", "read x; echo got $x; echo oops >&2; exit 7"],
+            false,
+        );
         sessions.write(&id, b"abc\n").await.unwrap();
         let (seen, cursor) = read_until(&sessions, &id, "oops", 0).await;
         assert!(
@@ -293,14 +297,7 @@ fn a_terminal_session_echoes_resizes_and_takes_signals() {
 
         // The command cannot type into a terminal, not even its own.
         let script = "import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'x')\n    print('injected')\nexcept OSError as e:\n    print('refused', e.errno)";
-        let id = sessions
-            .start(SessionRequest {
-                argv: vec!["python3".into(), "-c".into(), script.into()],
-                tty: true,
-                ..SessionRequest::default()
-            })
-            .unwrap()
-            .session_id;
+        let id = start(&sessions, &["python3", "-c", script], true);
         let (seen, _) = read_until(&sessions, &id, "\u{0}", 0).await;
         assert!(seen.contains(&format!("refused {}", libc::EPERM)), "{seen}");
         sessions.close(&id).await.unwrap();
@@ -308,14 +305,7 @@ fn a_terminal_session_echoes_resizes_and_takes_signals() {
         // Signals a terminal cannot send go to the command itself.
         let script =
             "trap 'echo trapped-$((6*7)); exit 5' TERM; echo ready; while :; do sleep 0.1; done";
-        let id = sessions
-            .start(SessionRequest {
-                argv: vec!["sh".into(), "-c".into(), script.into()],
-                tty: true,
-                ..SessionRequest::default()
-            })
-            .unwrap()
-            .session_id;
+        let id = start(&sessions, &["sh", "-c", script], true);
         read_until(&sessions, &id, "ready", 0).await;
         sessions.signal(&id, libc::SIGTERM).unwrap();
         let (seen, _) = read_until(&sessions, &id, "trapped-42", 0).await;
@@ -339,13 +329,7 @@ fn bad_input_is_a_clear_error_each() {
         );
         let e = message(sessions.start(SessionRequest::default()));
         assert!(e.contains("no command"), "{e}");
-        let id = sessions
-            .start(SessionRequest {
-                argv: vec!["cat".into()],
-                ..SessionRequest::default()
-            })
-            .unwrap()
-            .session_id;
+        let id = start(&sessions, &["cat"], false);
         let e = message(
             sessions
                 .write(&id, &vec![b'x'; stockade::MAX_WRITE + 1])
@@ -355,13 +339,7 @@ fn bad_input_is_a_clear_error_each() {
         let e = message(sessions.signal("nope", libc::SIGINT));
         assert!(e.contains("no session 'nope'") && e.contains(&id), "{e}");
         // A command that does not exist ends the session with its error.
-        let missing = sessions
-            .start(SessionRequest {
-                argv: vec!["no-such-command-here".into()],
-                ..SessionRequest::default()
-            })
-            .unwrap()
-            .session_id;
+        let missing = start(&sessions, &["no-such-command-here"], false);
         let (seen, _) = read_until(&sessions, &missing, "\u{0}", 0).await;
         assert!(seen.contains("not found"), "{seen}");
         let e = message(sessions.close(&missing).await);
@@ -427,14 +405,7 @@ fn closing_a_session_kills_its_whole_process_tree() {
         let sessions = Sessions::new(sandbox, 8);
         for tty in [false, true] {
             let script = format!("(sleep {seconds} &) ; sleep {seconds} & sleep {seconds}");
-            let id = sessions
-                .start(SessionRequest {
-                    argv: vec!["sh".into(), "-c".into(), script],
-                    tty,
-                    ..SessionRequest::default()
-                })
-                .unwrap()
-                .session_id;
+            let id = start(&sessions, &["sh", "-c", &script], tty);
             let deadline = Instant::now() + Duration::from_secs(10);
             while processes_with(&marker).len() < 3 {
                 assert!(Instant::now() < deadline, "the session did not start");
@@ -497,13 +468,7 @@ fn a_thousand_sessions_leave_nothing_behind() {
     let sessions = Sessions::new(sandbox, 16);
     // One session first, so that the runtime's own descriptors exist.
     rt.block_on(async {
-        let id = sessions
-            .start(SessionRequest {
-                argv: vec!["true".into()],
-                ..SessionRequest::default()
-            })
-            .unwrap()
-            .session_id;
+        let id = start(&sessions, &["true"], false);
         sessions.close(&id).await.unwrap();
     });
     let fds = open_fds();
@@ -513,14 +478,7 @@ fn a_thousand_sessions_leave_nothing_behind() {
         for round in 0..100 {
             let mut ids = Vec::new();
             for i in 0..10 {
-                let id = sessions
-                    .start(SessionRequest {
-                        argv: vec!["sh".into(), "-c".into(), "read x; echo got-$x".into()],
-                        tty: i % 2 == 0,
-                        ..SessionRequest::default()
-                    })
-                    .unwrap()
-                    .session_id;
+                let id = start(&sessions, &["sh", "-c", "read x; echo got-$x"], i % 2 == 0);
                 sessions
                     .write(&id, format!("{round}-{i}\n").as_bytes())
                     .await

@@ -116,6 +116,18 @@ impl Raw {
     }
 }
 
+/// A server over a fresh workspace; `None` (after skipping) where no
+/// sandbox can run.
+fn server() -> Option<(Workspace, Raw)> {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        skip(&reason);
+        return None;
+    }
+    let raw = Raw::start(&ws);
+    Some((ws, raw))
+}
+
 /// Waits until no process carries `marker`; what is left otherwise.
 fn gone(marker: &str) -> Vec<String> {
     let start = Instant::now();
@@ -152,11 +164,9 @@ fn start_sessions(raw: &mut Raw, tag: u32) -> String {
 
 #[test]
 fn sessions_die_when_the_server_is_killed() {
-    let ws = Workspace::new();
-    if let Some(reason) = sandbox_unavailable(&ws) {
-        return skip(&reason);
-    }
-    let mut raw = Raw::start(&ws);
+    let Some((_ws, mut raw)) = server() else {
+        return;
+    };
     let marker = start_sessions(&mut raw, 1);
     raw.child.kill().unwrap();
     raw.child.wait().unwrap();
@@ -169,11 +179,9 @@ fn sessions_die_when_the_server_is_killed() {
 
 #[test]
 fn sessions_die_when_the_client_disconnects() {
-    let ws = Workspace::new();
-    if let Some(reason) = sandbox_unavailable(&ws) {
-        return skip(&reason);
-    }
-    let mut raw = Raw::start(&ws);
+    let Some((_ws, mut raw)) = server() else {
+        return;
+    };
     let marker = start_sessions(&mut raw, 2);
     drop(raw.stdin.take());
     let status = raw.child.wait().unwrap();
@@ -187,11 +195,9 @@ fn sessions_die_when_the_client_disconnects() {
 
 #[test]
 fn sessions_die_when_the_server_is_terminated() {
-    let ws = Workspace::new();
-    if let Some(reason) = sandbox_unavailable(&ws) {
-        return skip(&reason);
-    }
-    let mut raw = Raw::start(&ws);
+    let Some((_ws, mut raw)) = server() else {
+        return;
+    };
     let marker = start_sessions(&mut raw, 3);
     // SAFETY: kill with our own child's pid.
     unsafe { libc::kill(raw.child.id() as i32, libc::SIGTERM) };
@@ -205,11 +211,9 @@ fn sessions_die_when_the_server_is_terminated() {
 
 #[test]
 fn malformed_messages_do_not_bring_the_server_down() {
-    let ws = Workspace::new();
-    if let Some(reason) = sandbox_unavailable(&ws) {
-        return skip(&reason);
-    }
-    let mut raw = Raw::start(&ws);
+    let Some((_ws, mut raw)) = server() else {
+        return;
+    };
     // Not JSON, JSON that is no message, an unknown method, a tool call
     // with arguments of the wrong types, an unknown tool.
     let stdin = raw.stdin.as_mut().unwrap();
