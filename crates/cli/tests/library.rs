@@ -425,9 +425,18 @@ fn closing_a_session_kills_its_whole_process_tree() {
     });
 }
 
-/// Descriptors open in this process.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
+/// Descriptors open in this process, with what each is.
+fn open_fds() -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let target = std::fs::read_link(e.path()).unwrap_or_default();
+            format!("{} {}", e.file_name().to_string_lossy(), target.display())
+        })
+        .collect();
+    fds.sort();
+    fds
 }
 
 /// This process's children (any thread's), zombies included.
@@ -493,9 +502,10 @@ fn a_thousand_sessions_leave_nothing_behind() {
         }
     });
     assert!(sessions.list().is_empty());
-    // Processes are reaped as they end; give the last ones a moment.
+    // Processes are reaped, and the last session's task lets go of its
+    // descriptors, just after close returns: give them a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !children().is_empty() && Instant::now() < deadline {
+    while (!children().is_empty() || open_fds().len() != fds.len()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(children(), Vec::<String>::new(), "processes left behind");
