@@ -45,10 +45,30 @@ fn flock(file: &File, operation: libc::c_int) -> bool {
 pub fn create(placeholders: &[Placeholder]) -> Result<Held, PlaceholderError> {
     let mut held = Held::default();
     for p in placeholders {
-        let fail = |source| PlaceholderError {
-            path: p.path.clone(),
-            source,
-        };
+        match hold(p) {
+            Ok(file) => held.entries.push((p.path.clone(), p.dir, p.content, file)),
+            Err(source) => {
+                held.remove();
+                return Err(PlaceholderError {
+                    path: p.path.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// How often a placeholder is made again when the run that made it
+/// removes it between our making (or finding) it and our lock.
+const ATTEMPTS: usize = 100;
+
+/// Makes `p` (or shares the one there) and locks it, shared. The lock is
+/// taken on what was opened, so it is checked to still be what the path
+/// names: a run that ended in between may have removed it (it found no
+/// lock), and another may have made a new one since.
+fn hold(p: &Placeholder) -> io::Result<File> {
+    for _ in 0..ATTEMPTS {
         let made = if p.dir {
             std::fs::create_dir(&p.path)
         } else {
@@ -62,16 +82,30 @@ pub fn create(placeholders: &[Placeholder]) -> Result<Held, PlaceholderError> {
         match made {
             Ok(()) => mark(&p.path),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                held.remove();
-                return Err(fail(e));
-            }
+            Err(e) => return Err(e),
         }
-        let file = File::open(&p.path).map_err(fail)?;
+        let file = match File::open(&p.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
         flock(&file, libc::LOCK_SH);
-        held.entries.push((p.path.clone(), p.dir, p.content, file));
+        if same_file(&file, &p.path) {
+            return Ok(file);
+        }
     }
-    Ok(held)
+    Err(io::Error::other(
+        "other runs kept removing and making it; try again",
+    ))
+}
+
+/// Whether `path` still names the open `file`.
+fn same_file(file: &File, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 impl Held {
@@ -141,5 +175,36 @@ pub fn is_placeholder(path: &std::path::Path) -> bool {
             .unwrap_or(false)
     } else {
         meta.is_file() && meta.len() <= 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs that start and end at once over one workspace: each must hold
+    /// a placeholder that is there for as long as it holds it, however the
+    /// others make and remove it around it.
+    #[test]
+    fn concurrent_runs_always_hold_a_placeholder_that_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let placeholder = Placeholder {
+            path: dir.path().join(".git"),
+            dir: true,
+            content: "",
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..300 {
+                        let held = create(std::slice::from_ref(&placeholder)).unwrap();
+                        let (_, _, _, file) = &held.entries[0];
+                        assert!(same_file(file, &placeholder.path), "held a removed placeholder");
+                        held.remove();
+                    }
+                });
+            }
+        });
+        assert!(!placeholder.path.exists(), "the last run removes it");
     }
 }

@@ -38,6 +38,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long `close` waits for the tree to end after asking it to stop
 /// (stockade kills it 2 s after the request).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long `close` lets a command that is ending on its own finish before
+/// it asks it to stop: one that printed its answer a moment ago gets its
+/// own exit status, not 128+SIGTERM.
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
 /// Bytes read from the command at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -413,7 +417,8 @@ impl Sessions {
     }
 
     /// Closes the session: stops its command (`SIGTERM`, then the whole
-    /// tree is killed), waits for it, forgets it; its final record.
+    /// tree is killed), waits for it, forgets it; its final record. A
+    /// command that ends on its own within 50 ms is not signalled.
     ///
     /// # Errors
     ///
@@ -422,21 +427,16 @@ impl Sessions {
         let session = self.get(id)?;
         self.live.lock().unwrap().remove(id);
         let mut changed = session.changed.subscribe();
-        if session.state.lock().unwrap().ended.is_none() {
+        if !session.ends_within(&mut changed, CLOSE_GRACE).await {
             if let Some(pid) = session.helper {
                 // SAFETY: kill with our own child's pid and a valid signal.
                 unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
             }
-            let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
-            while session.state.lock().unwrap().ended.is_none() {
-                if tokio::time::timeout_at(deadline, changed.changed())
-                    .await
-                    .is_err()
-                {
-                    session.kill_now();
-                    let _ = tokio::time::timeout(Duration::from_secs(2), changed.changed()).await;
-                    break;
-                }
+            if !session.ends_within(&mut changed, CLOSE_TIMEOUT).await {
+                session.kill_now();
+                session
+                    .ends_within(&mut changed, Duration::from_secs(2))
+                    .await;
             }
         }
         let ended = session.state.lock().unwrap().ended.clone();
@@ -473,6 +473,20 @@ impl Drop for Sessions {
 }
 
 impl Session {
+    /// Whether the session has ended, waiting up to `wait` for it to.
+    async fn ends_within(&self, changed: &mut watch::Receiver<u64>, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        while self.state.lock().unwrap().ended.is_none() {
+            if tokio::time::timeout_at(deadline, changed.changed())
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+        true
+    }
+
     fn kill_now(&self) {
         if let Some(kill) = self.kill.lock().unwrap().take() {
             let _ = kill.send(());
