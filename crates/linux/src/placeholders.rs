@@ -199,7 +199,10 @@ mod tests {
                     for _ in 0..300 {
                         let held = create(std::slice::from_ref(&placeholder)).unwrap();
                         let (_, _, _, file) = &held.entries[0];
-                        assert!(same_file(file, &placeholder.path), "held a removed placeholder");
+                        assert!(
+                            same_file(file, &placeholder.path),
+                            "held a removed placeholder"
+                        );
                         held.remove();
                     }
                 });
