@@ -505,11 +505,17 @@ fn a_thousand_sessions_leave_nothing_behind() {
     // Processes are reaped, and the last session's task lets go of its
     // descriptors, just after close returns: give them a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while (!children().is_empty() || open_fds().len() != fds.len()) && Instant::now() < deadline {
+    while (!children().is_empty() || open_fds().len() > fds.len()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(children(), Vec::<String>::new(), "processes left behind");
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    // No more than after the first session (whose last pipe may still be
+    // closing then, as the last of these may be now): nothing grows.
+    let after = open_fds();
+    assert!(
+        after.len() <= fds.len(),
+        "descriptors leaked: {fds:?} -> {after:?}"
+    );
     let tmp_after = std::fs::read_dir(std::env::temp_dir()).unwrap().count();
     assert!(
         tmp_after <= tmp_before,
