@@ -438,8 +438,11 @@ fn max_memory_bounds_the_whole_sandbox() {
     let probe = probe.to_str().unwrap();
     // 40 MiB each: two cannot fit at once, and one leaves room for what
     // else the cgroup is charged (the probe's and the shell's page cache,
-    // when this run is the first to read them).
-    let script = format!("for i in 1 2 3 4; do {probe} alloc 40 --then sleep 1 & done; wait");
+    // when this run is the first to read them). Each holds its memory for
+    // 3 s, so that on a loaded machine the four still overlap (with 1 s, a
+    // loaded CI run once saw three allocations succeed, most likely one
+    // after another).
+    let script = format!("for i in 1 2 3 4; do {probe} alloc 40 --then sleep 3 & done; wait");
     let r = t.run(&["-c", &policy, "-p", "lim", "--", "/bin/sh", "-c", &script]);
     let held = r
         .stdout
