@@ -256,3 +256,30 @@ fn a_command_instead_of_the_shell_and_a_refused_policy() {
     assert_eq!(out.status.code(), Some(125));
     assert!(String::from_utf8_lossy(&out.stderr).contains("terminal"));
 }
+
+#[test]
+fn closing_the_terminal_ends_the_sandbox() {
+    let ws = Workspace::new();
+    if let Some(reason) = sandbox_unavailable(&ws) {
+        return skip(&reason);
+    }
+    let seconds = 500_000 + std::process::id() % 10_000;
+    // Spelled so that only the sandboxed sleep's command line shows it.
+    let marker = format!("sleep {seconds}");
+    let command = format!("-- sh -c 'sleep $(({seconds}+0)); echo not-here'");
+    let Some(tmux) = Tmux::start(&ws, &script(&command)) else {
+        return;
+    };
+    running(&marker);
+    // The terminal goes away (SIGHUP): the whole sandbox ends with it.
+    drop(tmux);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with(&marker).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left: {:?}",
+            processes_with(&marker)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
