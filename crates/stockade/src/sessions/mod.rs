@@ -7,6 +7,37 @@
 //! longest (with a warning). Closing a session, or dropping [`Sessions`],
 //! kills its whole process tree; so does the death of this process (the
 //! launch helper dies with it, and the sandbox with the helper).
+//!
+//! ```
+//! use std::time::Duration;
+//! use stockade::{PolicyRequest, Sandbox, SessionRequest, Sessions};
+//!
+//! fn main() -> Result<(), stockade::Error> {
+//!     // First thing: this program is also the sandboxes' launch helper.
+//!     stockade::helper_if_requested();
+//!     let sandbox = Sandbox::new(PolicyRequest::default())?;
+//!     if let Err(e) = sandbox.ready() {
+//!         eprintln!("no sandbox can run here: {e}\nhint: {}", e.hint());
+//!         return Ok(());
+//!     }
+//!     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+//!     runtime.block_on(async {
+//!         let sessions = Sessions::new(sandbox, 8);
+//!         let request = SessionRequest {
+//!             argv: vec!["cat".into()],
+//!             ..SessionRequest::default()
+//!         };
+//!         let id = sessions.start(request)?.session_id;
+//!         sessions.write(&id, b"hello\n").await?;
+//!         // Waits up to 5 s for output; the next read starts at `cursor`.
+//!         let read = sessions.read(&id, 0, Duration::from_secs(5)).await?;
+//!         assert_eq!(read.output, b"hello\n");
+//!         let record = sessions.close(&id).await?;
+//!         println!("cat ended with {}", record.exit_code);
+//!         Ok(())
+//!     })
+//! }
+//! ```
 
 mod log;
 
