@@ -234,6 +234,33 @@ fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
 }
 
 #[test]
+fn closing_a_sessions_input_is_end_of_file() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    runtime().block_on(async {
+        let sessions = Sessions::new(sandbox, 8);
+        for tty in [false, true] {
+            let id = start(&sessions, &["sh", "-c", "wc -c; echo wc-done"], tty);
+            sessions.write(&id, b"12345\n").await.unwrap();
+            sessions.close_input(&id).await.unwrap();
+            let (seen, _) = read_until(&sessions, &id, "wc-done", 0).await;
+            assert!(
+                seen.contains('6') && seen.contains("wc-done"),
+                "tty {tty}: {seen}"
+            );
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while sessions.list().iter().any(|s| s.running) {
+                assert!(Instant::now() < deadline, "tty {tty}: still running");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert_eq!(sessions.close(&id).await.unwrap().exit_code, 0);
+        }
+    });
+}
+
+#[test]
 fn a_terminal_session_echoes_resizes_and_takes_signals() {
     let ws = Workspace::new();
     let Some(sandbox) = sandbox(&ws, None) else {
