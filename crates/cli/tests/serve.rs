@@ -128,18 +128,6 @@ fn server() -> Option<(Workspace, Raw)> {
     Some((ws, raw))
 }
 
-/// Waits until no process carries `marker`; what is left otherwise.
-fn gone(marker: &str) -> Vec<String> {
-    let start = Instant::now();
-    loop {
-        let left = processes_with(marker);
-        if left.is_empty() || start.elapsed() > Duration::from_secs(10) {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Starts two sessions (pipes and a terminal) whose processes carry a
 /// marker only they have; the marker.
 fn start_sessions(raw: &mut Raw, tag: u32) -> String {

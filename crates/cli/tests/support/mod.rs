@@ -84,3 +84,15 @@ pub fn processes_with(marker: &str) -> Vec<String> {
     }
     found
 }
+
+/// Waits (10 s at most) until no process carries `marker`; what is left.
+pub fn gone(marker: &str) -> Vec<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let left = processes_with(marker);
+        if left.is_empty() || start.elapsed() > std::time::Duration::from_secs(10) {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
