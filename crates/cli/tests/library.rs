@@ -541,3 +541,35 @@ fn a_thousand_sessions_leave_nothing_behind() {
         "temporary files left: {tmp_before} -> {tmp_after}"
     );
 }
+
+#[test]
+fn concurrent_commands_over_one_workspace_all_start() {
+    let ws = Workspace::new();
+    let Some(sandbox) = sandbox(&ws, None) else {
+        return;
+    };
+    // Each run makes, shares and removes the placeholders of the protected
+    // names in the workspace (`.git`, `.stockade.toml`, ...) that the
+    // others plan around: 300 runs, 6 at a time, must all start.
+    runtime().block_on(async {
+        for _ in 0..50 {
+            let runs = (0..6).map(|_| {
+                let sandbox = sandbox.clone();
+                tokio::spawn(async move { sandbox.command("true").output().await })
+            });
+            for run in runs.collect::<Vec<_>>() {
+                let out = run.await.unwrap().unwrap();
+                assert_eq!(out.record.exit_code, 0, "{}", out.stderr.text());
+            }
+        }
+    });
+    let left: Vec<_> = std::fs::read_dir(&ws.path)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "placeholders left in the workspace: {left:?}"
+    );
+}

@@ -428,7 +428,7 @@ pub fn run(
         cgroups.remove();
         return result;
     }
-    let placeholders = crate::placeholders::create(&plan.mounts.placeholders)
+    let placeholders = crate::placeholders::create(&plan.mounts.placeholders, &plan.mounts.present)
         .map_err(|e| SpawnError::Setup(e.to_string()))?;
     let spawned = match &plan.mode {
         Mode::Bwrap { bwrap, .. } => bwrap_launch(plan, &spec, bwrap)

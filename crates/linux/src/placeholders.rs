@@ -41,8 +41,14 @@ fn flock(file: &File, operation: libc::c_int) -> bool {
 }
 
 /// Creates the placeholders that do not exist yet and takes a shared lock
-/// on each.
-pub fn create(placeholders: &[Placeholder]) -> Result<Held, PlaceholderError> {
+/// on each, and on each `present` path (the plan found it there; if it has
+/// gone since, it was a run's placeholder, and is made again). A lock on a
+/// path that is no placeholder changes nothing: only a marked, empty
+/// placeholder is ever removed.
+pub fn create(
+    placeholders: &[Placeholder],
+    present: &[Placeholder],
+) -> Result<Held, PlaceholderError> {
     let mut held = Held::default();
     for p in placeholders {
         match hold(p) {
@@ -54,6 +60,13 @@ pub fn create(placeholders: &[Placeholder]) -> Result<Held, PlaceholderError> {
                     source,
                 });
             }
+        }
+    }
+    // Best effort: a present path this user cannot open is the host's own
+    // (no placeholder is), and the mounts take it as it is.
+    for p in present {
+        if let Ok(file) = hold(p) {
+            held.entries.push((p.path.clone(), p.dir, p.content, file));
         }
     }
     Ok(held)
@@ -197,7 +210,7 @@ mod tests {
             for _ in 0..4 {
                 scope.spawn(|| {
                     for _ in 0..300 {
-                        let held = create(std::slice::from_ref(&placeholder)).unwrap();
+                        let held = create(std::slice::from_ref(&placeholder), &[]).unwrap();
                         let (_, _, _, file) = &held.entries[0];
                         assert!(
                             same_file(file, &placeholder.path),

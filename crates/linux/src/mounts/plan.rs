@@ -100,6 +100,14 @@ pub struct Blocker {
 pub struct MountPlan {
     pub ops: Vec<MountOp>,
     pub placeholders: Vec<Placeholder>,
+    /// Paths present when planned where a run's placeholder may stand (a
+    /// protected or hidden name in a writable directory) and that were no
+    /// placeholder then. A run holds them as it holds its placeholders:
+    /// one another run made just after planning cannot be removed from
+    /// under the mounts planned on it, and one that went between planning
+    /// and holding is made again. Not shown: they are the host's own.
+    #[serde(skip)]
+    pub present: Vec<Placeholder>,
     pub blockers: Vec<Blocker>,
     /// Deny globs the mount tree cannot hold for files created during the
     /// run (a `**` glob, a glob in a writable directory).
@@ -492,20 +500,11 @@ impl MountPlan {
         // Only where this policy makes placeholders (a `none` or `read`
         // path in a writable directory) can one be left or shared by
         // another run; elsewhere a path is taken as it is.
-        let may_be_placeholder = || {
-            above == Access::Write
-                && rule.access != Access::Write
-                && crate::placeholders::is_placeholder(&path)
-        };
+        let may_be_placeholder = above == Access::Write && rule.access != Access::Write;
         match (rule.access, dir) {
             (Access::None, Some(dir)) => {
-                if may_be_placeholder() {
-                    // A placeholder another (or a killed) run made: share it.
-                    self.placeholders.push(Placeholder {
-                        path: path.clone(),
-                        dir,
-                        content: "",
-                    });
+                if may_be_placeholder {
+                    self.share(&path, dir, "");
                 }
                 let why = Why::Rule {
                     prefix: "hidden: ",
@@ -537,8 +536,7 @@ impl MountPlan {
                 });
             }
             (Access::Read | Access::Write, Some(dir)) => {
-                if may_be_placeholder() {
-                    // Another run's (or a killed run's) placeholder: share it.
+                if may_be_placeholder {
                     let name = path
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
@@ -547,11 +545,7 @@ impl MountPlan {
                         .iter()
                         .find(|(n, _)| *n == name)
                         .map_or("", |(_, c)| *c);
-                    self.placeholders.push(Placeholder {
-                        path: path.clone(),
-                        dir,
-                        content,
-                    });
+                    self.share(&path, dir, content);
                 }
                 if rule.access == above {
                     // Protected and already read-only: it stays, but it
@@ -574,6 +568,22 @@ impl MountPlan {
                 );
             }
             (Access::Write, None) => {} // skipped by resolution with a note
+        }
+    }
+
+    /// A present path where a placeholder may stand: another run's (or a
+    /// killed run's) placeholder is shared; anything else is held as
+    /// present (see [`MountPlan::present`]).
+    fn share(&mut self, path: &Path, dir: bool, content: &'static str) {
+        let entry = Placeholder {
+            path: path.to_path_buf(),
+            dir,
+            content,
+        };
+        if crate::placeholders::is_placeholder(path) {
+            self.placeholders.push(entry);
+        } else if !is_symlink(path) {
+            self.present.push(entry);
         }
     }
 
