@@ -62,6 +62,7 @@ fn main() {
     // The library's sandboxes are launched through `--stockade`, but should
     // one ever be launched through this program, this is where it starts.
     stockade::helper_if_requested();
+    run::peak_rss_probe_if_requested();
     let options = match options() {
         Ok(o) => o,
         Err(e) => {
