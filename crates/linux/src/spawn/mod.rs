@@ -637,7 +637,6 @@ pub fn pass_signal(pid: libc::pid_t, signal: i32) -> io::Result<()> {
     Ok(())
 }
 
-/// The signals [`pass_signal`] passes, as names (`SIGINT`, ...).
 /// Holds the signals a run forwards (blocked, so pending until the run
 /// reads them) from now on: a process that will start a sandbox calls it
 /// first thing, so that a `SIGTERM` that arrives before the sandbox exists
@@ -648,6 +647,7 @@ pub fn hold_forwarded_signals() {
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
 }
 
+/// The signals [`pass_signal`] passes, as names (`SIGINT`, ...).
 pub fn passable_signals() -> &'static [libc::c_int] {
     child::FORWARDED
 }

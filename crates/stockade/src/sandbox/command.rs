@@ -12,6 +12,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -317,11 +318,15 @@ impl WidePipe {
             WIDE_PIPES.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
-        let max = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(PIPE_SIZE);
-        let _ = rustix::pipe::fcntl_setpipe_size(end, PIPE_SIZE.min(max));
+        // Read once per process: the start of every command is timed.
+        static SIZE: OnceLock<usize> = OnceLock::new();
+        let size = *SIZE.get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .map_or(PIPE_SIZE, |max: usize| PIPE_SIZE.min(max))
+        });
+        let _ = rustix::pipe::fcntl_setpipe_size(end, size);
         Some(WidePipe)
     }
 }
