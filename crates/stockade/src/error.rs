@@ -2,6 +2,7 @@
 //! sandbox could not be set up or the policy cannot be enforced here") and
 //! carries a hint.
 
+use serde::{Deserialize, Serialize};
 use stockade_policy::PolicyError;
 
 /// Exit status for "could not set up the sandbox / cannot enforce".
@@ -42,7 +43,7 @@ pub enum Error {
     },
     /// An error the launch helper met and reported (the async API).
     #[error("{}", .0.message)]
-    Reported(crate::launch::ReportedError),
+    Reported(ReportedError),
     /// Something about the invocation itself.
     #[error("failed to {action}: {source}")]
     Io {
@@ -78,6 +79,28 @@ impl Error {
             Error::NotExecutable { .. } => 126,
             Error::Reported(e) => e.exit_code,
             _ => EXIT_SETUP_FAILURE,
+        }
+    }
+}
+
+/// An error the launch helper met, carried to the launcher (the async
+/// library), or one the library reports in the same shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedError {
+    /// What went wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+    /// The exit status it maps to (125, 126 or 127).
+    pub exit_code: i32,
+}
+
+impl From<&Error> for ReportedError {
+    fn from(e: &Error) -> Self {
+        ReportedError {
+            message: e.to_string(),
+            hint: e.hint(),
+            exit_code: e.exit_code(),
         }
     }
 }

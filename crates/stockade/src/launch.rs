@@ -18,28 +18,21 @@
 //! the process that launched it (`PR_SET_PDEATHSIG`), and the sandbox dies
 //! with the helper, so nothing outlives a killed server.
 
-use crate::error::Error;
-#[cfg(target_os = "linux")]
+use crate::error::ReportedError;
 use crate::load::PolicyRequest;
-#[cfg(target_os = "linux")]
 use crate::run::{RunRecord, RunRequest};
 use serde::{Deserialize, Serialize};
 
 /// The variable that makes a process a launch helper.
-#[cfg(target_os = "linux")]
 pub(crate) const HELPER_ENV: &str = "STOCKADE_HELPER";
 /// Its value.
-#[cfg(target_os = "linux")]
 pub(crate) const HELPER_LAUNCH: &str = "launch";
 /// The launcher's pid: the helper exits if its parent is already gone.
-#[cfg(target_os = "linux")]
 pub(crate) const PARENT_ENV: &str = "STOCKADE_HELPER_PARENT";
 /// The descriptor of the channel in the helper.
-#[cfg(target_os = "linux")]
 pub(crate) const CHANNEL_FD: i32 = 3;
 
 /// What the launcher asks for: one line of JSON.
-#[cfg(target_os = "linux")]
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct LaunchRequest {
     pub policy: PolicyRequest,
@@ -47,7 +40,6 @@ pub(crate) struct LaunchRequest {
 }
 
 /// What the helper answers once the command has ended: one line of JSON.
-#[cfg(target_os = "linux")]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum LaunchReply {
@@ -55,30 +47,8 @@ pub(crate) enum LaunchReply {
     Error(ReportedError),
 }
 
-/// An error the helper met, carried to the launcher.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportedError {
-    /// What went wrong.
-    pub message: String,
-    /// How to fix it.
-    pub hint: String,
-    /// The exit status it maps to (125, 126 or 127).
-    pub exit_code: i32,
-}
-
-impl From<&Error> for ReportedError {
-    fn from(e: &Error) -> Self {
-        ReportedError {
-            message: e.to_string(),
-            hint: e.hint(),
-            exit_code: e.exit_code(),
-        }
-    }
-}
-
 /// Becomes the launch helper (and exits) when this process was started as
 /// one; returns at once otherwise.
-#[cfg(target_os = "linux")]
 pub(crate) fn launch_if_requested() {
     use std::os::fd::FromRawFd;
     if std::env::var_os(HELPER_ENV).is_none_or(|v| v != HELPER_LAUNCH) {
@@ -105,11 +75,7 @@ pub(crate) fn launch_if_requested() {
     std::process::exit(code);
 }
 
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn launch_if_requested() {}
-
 /// Reads the request, runs it, answers; the exit status.
-#[cfg(target_os = "linux")]
 fn serve(channel: std::fs::File) -> i32 {
     use std::io::{BufRead, Write};
     let mut reader = std::io::BufReader::new(&channel);

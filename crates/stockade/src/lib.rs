@@ -28,6 +28,7 @@ mod check;
 mod context;
 mod egress;
 mod error;
+#[cfg(target_os = "linux")]
 mod launch;
 mod load;
 mod plan;
@@ -41,8 +42,7 @@ mod sys;
 
 pub use check::{CheckReport, Fact, FactStatus, Hint, Need, ProfileVerdict, check};
 pub use context::process_context;
-pub use error::{EXIT_SETUP_FAILURE, Error};
-pub use launch::ReportedError;
+pub use error::{EXIT_SETUP_FAILURE, Error, ReportedError};
 pub use load::{Loaded, PolicyRequest, load, load_with};
 pub use plan::{Blocker, Details, EnforcementPlan, PlanItem, Requirement, plan};
 pub use run::{Denial, RunRecord, RunRequest, run};
@@ -65,6 +65,7 @@ pub const DEFAULT_MAX_SESSIONS: usize = 64;
 /// bwrap backend does), and this is where it takes over. Returns at once
 /// in any other case.
 pub fn helper_if_requested() {
+    #[cfg(target_os = "linux")]
     launch::launch_if_requested();
     backend::helper_if_requested()
 }

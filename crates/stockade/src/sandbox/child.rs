@@ -1,7 +1,8 @@
 //! A command running in its sandbox: its stdio, its end, its signals.
 
 use crate::error::Error;
-use crate::launch::{LaunchReply, ReportedError};
+use crate::error::ReportedError;
+use crate::launch::LaunchReply;
 use crate::run::RunRecord;
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{ChildStderr, ChildStdin, ChildStdout};

@@ -42,7 +42,7 @@
 mod log;
 
 use crate::error::Error;
-use crate::launch::ReportedError;
+use crate::error::ReportedError;
 use crate::run::RunRecord;
 use crate::sandbox::{Child, Master, Sandbox, WindowSize};
 use log::OutputLog;
