@@ -27,6 +27,13 @@ fn sandbox(ws: &Workspace, profile: Option<&str>) -> Option<Sandbox> {
     Some(Sandbox::new(request).unwrap().helper(stockade_bin()))
 }
 
+/// A fresh workspace and a sandbox over it with the `workspace` profile.
+fn workspace_sandbox() -> Option<(Workspace, Sandbox)> {
+    let ws = Workspace::new();
+    let sandbox = sandbox(&ws, None)?;
+    Some((ws, sandbox))
+}
+
 fn sh(sandbox: &Sandbox, script: &str) -> stockade::Command {
     let mut command = sandbox.command("sh");
     command.args(["-c", script]);
@@ -77,8 +84,7 @@ fn message(result: Result<impl std::fmt::Debug, Error>) -> String {
 
 #[test]
 fn output_keeps_the_streams_apart_with_the_record() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     runtime().block_on(async {
@@ -122,8 +128,7 @@ fn output_keeps_the_streams_apart_with_the_record() {
 
 #[test]
 fn commands_run_inside_the_sandbox() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     let outside = ws.path.parent().unwrap().join("outside");
@@ -186,8 +191,7 @@ fn capped_output_keeps_the_head_and_the_tail_and_counts_the_rest() {
 
 #[test]
 fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     runtime().block_on(async {
@@ -235,8 +239,7 @@ fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
 
 #[test]
 fn closing_a_sessions_input_is_end_of_file() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     runtime().block_on(async {
@@ -262,8 +265,7 @@ fn closing_a_sessions_input_is_end_of_file() {
 
 #[test]
 fn a_terminal_session_echoes_resizes_and_takes_signals() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     runtime().block_on(async {
@@ -343,8 +345,7 @@ fn a_terminal_session_echoes_resizes_and_takes_signals() {
 
 #[test]
 fn bad_input_is_a_clear_error_each() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     runtime().block_on(async {
@@ -392,8 +393,7 @@ fn bad_input_is_a_clear_error_each() {
 
 #[test]
 fn the_session_bound_reaps_the_one_idle_longest() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     runtime().block_on(async {
@@ -422,8 +422,7 @@ fn the_session_bound_reaps_the_one_idle_longest() {
 
 #[test]
 fn closing_a_session_kills_its_whole_process_tree() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     let seconds = 800_000 + std::process::id() % 10_000;
@@ -488,8 +487,7 @@ fn a_thousand_sessions_leave_nothing_behind() {
     if !alone("a_thousand_sessions_leave_nothing_behind") {
         return;
     }
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     let rt = runtime();
@@ -544,8 +542,7 @@ fn a_thousand_sessions_leave_nothing_behind() {
 
 #[test]
 fn concurrent_commands_over_one_workspace_all_start() {
-    let ws = Workspace::new();
-    let Some(sandbox) = sandbox(&ws, None) else {
+    let Some((ws, sandbox)) = workspace_sandbox() else {
         return;
     };
     // Each run makes, shares and removes the placeholders of the protected
