@@ -137,6 +137,23 @@ pub(crate) fn pidfd_open(
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
 }
 
+/// A close-on-exec `AF_NETLINK` socket of `kind` (`SOCK_RAW`, `SOCK_DGRAM`)
+/// speaking `protocol` (`NETLINK_ROUTE`, ...); unbound, so what it sends
+/// goes to the kernel.
+pub(crate) fn netlink_socket(
+    kind: libc::c_int,
+    protocol: libc::c_int,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: socket takes integers only; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, kind | libc::SOCK_CLOEXEC, protocol) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: socket returned a new descriptor that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 

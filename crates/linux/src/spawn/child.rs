@@ -227,6 +227,9 @@ fn setup(spec: &Spec, egress: Option<OwnedFd>) -> Result<Option<PreparedRuleset>
     if spec.loopback_up {
         super::net::loopback_up()
             .map_err(|e| format!("failed to bring up the sandbox's loopback: {e}"))?;
+        // Best effort: it changes how fast the loopback is, not what
+        // reaches it.
+        let _ = super::net::loopback_large_segments();
     }
     if let Some(channel) = egress {
         crate::egress::bind_and_send(channel.as_fd())

@@ -15,7 +15,7 @@
 //! fixed structures.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 /// `<linux/sock_diag.h>`.
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
@@ -53,19 +53,7 @@ impl BoundFile {
 
 /// Every bound unix socket of the calling thread's network namespace.
 pub(crate) fn bound_sockets() -> io::Result<Vec<BoundFile>> {
-    // SAFETY: socket takes no pointers; the result is checked.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: socket returned a new descriptor that nothing else owns.
-    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    let socket = crate::sys::netlink_socket(libc::SOCK_DGRAM, libc::NETLINK_SOCK_DIAG)?;
     let request = request();
     // SAFETY: request is a valid buffer of its length for the whole call;
     // a null destination sends to the kernel.
