@@ -63,6 +63,7 @@ fn main() {
     // one ever be launched through this program, this is where it starts.
     stockade::helper_if_requested();
     run::peak_rss_probe_if_requested();
+    proxy::bulk_client_if_requested();
     let options = match options() {
         Ok(o) => o,
         Err(e) => {

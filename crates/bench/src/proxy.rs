@@ -1,8 +1,10 @@
 //! Issue figures for the egress proxy, measured side by side on loopback:
-//! bulk transfer through a `CONNECT` tunnel against the same transfer
-//! direct; the latency of a new tunnel (TCP connect, `CONNECT`, first byte
-//! from the destination); 1000 tunnels open at once; and what `--network
-//! proxy` adds to the start of a run over `--network off`.
+//! bulk transfer through a `CONNECT` tunnel from a `--network proxy`
+//! sandbox against the same client reading directly (and, for reference,
+//! the proxy alone in this process); the latency of a new tunnel (TCP
+//! connect, `CONNECT`, first byte from the destination); 1000 tunnels open
+//! at once; and what `--network proxy` adds to the start of a run over
+//! `--network off`.
 
 use crate::stats::{Figure, Target, median, sample};
 use std::io::{Read, Write};
@@ -117,34 +119,163 @@ fn bulk(mut stream: TcpStream) -> Duration {
     start.elapsed()
 }
 
-/// CPU time this process (every thread: destination, proxy, client) has
-/// used so far, user and system.
-fn cpu_time() -> Duration {
-    // SAFETY: rusage is plain data filled by getrusage.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: usage is a valid out-pointer.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+/// CPU time every core of the machine has spent busy since boot (from
+/// `/proc/stat`: all but idle, I/O wait and steal), to the scheduler
+/// tick's resolution.
+fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal ...
+    let busy = ticks.get(..7)?.iter().sum::<u64>() - ticks[3] - ticks[4];
+    // SAFETY: sysconf reads a constant of the system.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| Duration::from_nanos(busy * 1_000_000_000 / per_second as u64))
 }
 
-/// Bulk transfers over `runs` fresh connections: wall times and CPU times,
-/// each sorted; `None` if any failed.
-fn bulk_runs(
-    runs: usize,
-    mut connect: impl FnMut() -> std::io::Result<TcpStream>,
-) -> Option<(Vec<Duration>, Vec<Duration>)> {
-    let mut wall = Vec::new();
-    let mut cpu = Vec::new();
-    for _ in 0..runs {
-        let stream = connect().ok()?;
-        let before = cpu_time();
-        wall.push(bulk(stream));
-        cpu.push(cpu_time() - before);
+/// Makes this program one bulk transfer's client: `--bulk-client PORT`
+/// reads from `127.0.0.1:PORT`, `--bulk-client PORT proxy` from
+/// `localhost:PORT` through the HTTP proxy `HTTPS_PROXY` names (as a
+/// command in a `--network proxy` sandbox sees it). Prints the transfer's
+/// time and the machine's busy CPU time over it, in nanoseconds.
+const BULK_CLIENT_FLAG: &str = "--bulk-client";
+
+pub fn bulk_client_if_requested() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) != Some(BULK_CLIENT_FLAG) {
+        return;
     }
-    wall.sort();
-    cpu.sort();
-    Some((wall, cpu))
+    let Some(port) = args.get(1).and_then(|p| p.parse().ok()) else {
+        std::process::exit(2)
+    };
+    let stream = match args.get(2).map(String::as_str) {
+        None => direct(port),
+        Some("proxy") => std::env::var("HTTPS_PROXY")
+            .ok()
+            .and_then(|url| {
+                url.strip_prefix("http://")?
+                    .trim_end_matches('/')
+                    .parse()
+                    .ok()
+            })
+            .ok_or_else(|| std::io::Error::other("HTTPS_PROXY names no http://ADDRESS:PORT"))
+            .and_then(|proxy| tunnel(proxy, port)),
+        Some(_) => std::process::exit(2),
+    };
+    let stream = stream.unwrap_or_else(|e| {
+        eprintln!("stockade-bench: the bulk client failed: {e}");
+        std::process::exit(1);
+    });
+    let busy = machine_busy().unwrap_or_default();
+    let wall = bulk(stream);
+    let busy = machine_busy().unwrap_or_default().saturating_sub(busy);
+    println!("{} {}", wall.as_nanos(), busy.as_nanos());
+    std::process::exit(0);
+}
+
+/// One transfer by a fresh client process: its time and the machine's
+/// busy CPU time over it; `None` if it failed.
+fn bulk_process(command: &mut Command) -> Option<(Duration, Duration)> {
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let printed = String::from_utf8(output.stdout).ok()?;
+    let mut nanos = printed.split_whitespace().map(|n| n.parse().ok());
+    let (wall, busy) = (nanos.next()??, nanos.next()??);
+    output
+        .status
+        .success()
+        .then(|| (Duration::from_nanos(wall), Duration::from_nanos(busy)))
+}
+
+/// `runs` rounds of one transfer each way, alternating so that a drift in
+/// the machine's state weighs on both alike.
+fn side_by_side<T>(
+    runs: usize,
+    mut first: impl FnMut() -> Option<T>,
+    mut second: impl FnMut() -> Option<T>,
+) -> Option<(Vec<T>, Vec<T>)> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        a.push(first()?);
+        b.push(second()?);
+    }
+    Some((a, b))
+}
+
+/// The sorted first and second parts of `pairs`.
+fn unzip_sorted(pairs: &[(Duration, Duration)]) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut a, mut b): (Vec<_>, Vec<_>) = pairs.iter().copied().unzip();
+    a.sort();
+    b.sort();
+    (a, b)
+}
+
+/// The bulk transfer as a sandboxed command makes it (`stockade run
+/// --network proxy`, the client on the sandbox's loopback, the proxy
+/// outside) against the same client process reading directly; with the
+/// CPU time each takes, and the floor that CPU time sets on this machine's
+/// cores even if the scheduler overlapped the threads perfectly.
+fn sandboxed_bulk(stockade: &Path, port: u16, runs: usize) -> Option<Vec<Figure>> {
+    let me = std::env::current_exe().ok()?;
+    let dir = tempfile::tempdir_in(std::env::current_dir().ok()?.join("target")).ok()?;
+    let policy = dir.path().join("bench.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "default_profile = \"bench\"\n[profiles.bench]\nextends = \"workspace\"\n\
+             [profiles.bench.network]\nmode = \"proxy\"\nallow = [\"localhost:{port}\"]\n\
+             allow_ranges = [\"127.0.0.0/8\"]\n"
+        ),
+    )
+    .ok()?;
+    let port = port.to_string();
+    let (direct, proxied) = side_by_side(
+        runs,
+        || bulk_process(Command::new(&me).args([BULK_CLIENT_FLAG, &port])),
+        || {
+            bulk_process(
+                Command::new(stockade)
+                    .arg("run")
+                    .arg("-c")
+                    .arg(&policy)
+                    .arg("--")
+                    .arg(&me)
+                    .args([BULK_CLIENT_FLAG, &port, "proxy"])
+                    .current_dir(dir.path()),
+            )
+        },
+    )?;
+    let (direct_wall, direct_cpu) = unzip_sorted(&direct);
+    let (proxied_wall, proxied_cpu) = unzip_sorted(&proxied);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    let floor: Vec<Duration> = proxied_cpu.iter().map(|cpu| *cpu / cores).collect();
+    Some(vec![
+        // Throughput >= 0.8x direct is time <= 1.25x direct.
+        Figure::ratio(
+            "256 MiB via CONNECT from a sandbox: time vs direct (1.25x = 0.8x)",
+            &proxied_wall,
+            median(&direct_wall),
+            1.25,
+        ),
+        Figure::reference(
+            "  the same: CPU time, all cores, vs direct CPU time",
+            &proxied_cpu,
+            median(&direct_cpu),
+        ),
+        Figure::reference(
+            format!("  the same: floor, its CPU time / {cores} cores, vs direct time"),
+            &floor,
+            median(&direct_wall),
+        ),
+    ])
 }
 
 /// Raises the soft descriptor limit to the hard one (1000 tunnels take
@@ -166,33 +297,24 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
     raise_fd_limit();
     let port = destination().port();
     let (addr, running) = proxy(port);
-    let runs = 9;
-    let direct_runs = bulk_runs(runs, || direct(port));
-    let proxied_runs = bulk_runs(runs, || tunnel(addr, port));
-    if let (Some((direct_wall, direct_cpu)), Some((proxied_wall, proxied_cpu))) =
-        (direct_runs, proxied_runs)
-    {
-        // Throughput >= 0.8x direct is time <= 1.25x direct.
-        figures.push(Figure::ratio(
-            "256 MiB through CONNECT: time vs direct (1.25x = 0.8x speed)",
-            &proxied_wall,
-            median(&direct_wall),
-            1.25,
-        ));
-        // What the machine spends: the cores the direct transfer already
-        // keeps busy, and the proxy's share on top.
-        figures.push(Figure::reference(
-            "256 MiB direct: CPU time (all threads) vs wall time",
-            &direct_cpu,
-            median(&direct_wall),
-        ));
-        figures.push(Figure::reference(
-            "256 MiB through CONNECT: CPU time vs direct CPU time",
-            &proxied_cpu,
-            median(&direct_cpu),
-        ));
-    } else {
-        eprintln!("note: the bulk transfers failed; the throughput figure is skipped");
+    let runs = 15;
+    match sandboxed_bulk(stockade, port, runs) {
+        Some(bulk) => figures.extend(bulk),
+        None => eprintln!("note: the sandboxed bulk transfers failed; that figure is skipped"),
+    }
+    // The proxy alone, in this process, both of its sockets on the host's
+    // loopback: a reference for what the sandbox's loopback changes.
+    let timed = |stream: std::io::Result<TcpStream>| {
+        let wall = bulk(stream.ok()?);
+        Some((wall, wall))
+    };
+    match side_by_side(runs, || timed(direct(port)), || timed(tunnel(addr, port))) {
+        Some((direct, proxied)) => figures.push(Figure::reference(
+            "256 MiB via CONNECT, all on the host's loopback: time vs direct",
+            &unzip_sorted(&proxied).0,
+            median(&unzip_sorted(&direct).0),
+        )),
+        None => eprintln!("note: the in-process bulk transfers failed; that figure is skipped"),
     }
     let latency = sample(iterations, || {
         let _ = tunnel(addr, port);

@@ -16,8 +16,6 @@ mod http;
 pub mod record;
 mod relay;
 pub mod socks;
-#[cfg(target_os = "linux")]
-mod splice;
 pub mod target;
 
 use std::io;
@@ -86,11 +84,9 @@ impl std::fmt::Debug for Shared {
 /// Starts serving `listeners` on a thread of its own (plus tokio's
 /// blocking pool for name resolution).
 ///
-/// One worker, not more: a tunnel's bytes move by `splice` in the kernel,
-/// so the thread only waits and wakes, and the cores are the command's.
-/// A second worker did not make bulk transfers faster (`stockade-bench
-/// --only proxy`: 1.8-2.0x the direct time with two workers, 1.4-2.1x
-/// with one, on 2 cores).
+/// One worker, not more: the cores are the command's, and a bulk tunnel
+/// moves up to a MiB per system call ([`relay`]), so the thread mostly
+/// waits and wakes.
 ///
 /// # Errors
 ///
