@@ -4,7 +4,9 @@
 //! Each direction copies through a buffer of its own that starts small and
 //! doubles, up to [`MAX_BUFFER`], each time a read fills it: an idle or
 //! chatty tunnel keeps 8 KiB a direction, a bulk transfer soon moves a
-//! MiB per system call.
+//! MiB per system call. What the buffers grow by is drawn from one budget
+//! for the whole proxy ([`GROWTH_BUDGET`]), so a command that opens many
+//! bulk tunnels slows them down instead of making stockade grow.
 //!
 //! Copying, not `splice(2)`: spliced pages reach the next socket 4 KiB at a
 //! time, and a TCP segment holds at most 17 of them (68 KiB), so the
@@ -14,6 +16,7 @@
 //! transfer's time and a spliced one 2.0-2.6x.
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -22,6 +25,60 @@ use tokio::net::TcpStream;
 const FIRST_BUFFER: usize = 8 << 10;
 /// ... and at most.
 const MAX_BUFFER: usize = 1 << 20;
+/// What all buffers together may hold beyond their first 8 KiB: 32
+/// directions at full size.
+const GROWTH_BUDGET: usize = 32 * (MAX_BUFFER - FIRST_BUFFER);
+
+/// Bytes that buffers may still grow by, shared by every tunnel.
+struct Budget(AtomicUsize);
+
+static BUDGET: Budget = Budget(AtomicUsize::new(GROWTH_BUDGET));
+
+impl Budget {
+    /// Takes `bytes` if that many are left.
+    fn take(&self, bytes: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.0.fetch_add(bytes, Ordering::AcqRel);
+    }
+}
+
+/// A direction's buffer, its growth drawn from a budget and returned when
+/// it is dropped.
+struct Buffer<'a> {
+    bytes: Vec<u8>,
+    budget: &'a Budget,
+}
+
+impl<'a> Buffer<'a> {
+    fn new(budget: &'a Budget) -> Buffer<'a> {
+        Buffer {
+            bytes: vec![0; FIRST_BUFFER],
+            budget,
+        }
+    }
+
+    /// After a read of `read` bytes: doubles if the read filled the buffer,
+    /// it is below [`MAX_BUFFER`] and the budget has the bytes.
+    fn after_read(&mut self, read: usize) {
+        let len = self.bytes.len();
+        if read == len && len < MAX_BUFFER && self.budget.take(len) {
+            self.bytes.resize(len * 2, 0);
+        }
+    }
+}
+
+impl Drop for Buffer<'_> {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes.len() - FIRST_BUFFER);
+    }
+}
 
 /// Relays between two TCP sockets until both directions have ended, or
 /// either fails (which ends the other too: both sockets close).
@@ -60,16 +117,14 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut buffer = vec![0u8; FIRST_BUFFER];
+    let mut buffer = Buffer::new(&BUDGET);
     loop {
-        let read = from.read(&mut buffer).await?;
+        let read = from.read(&mut buffer.bytes).await?;
         if read == 0 {
             return to.shutdown().await;
         }
-        to.write_all(&buffer[..read]).await?;
-        if read == buffer.len() && buffer.len() < MAX_BUFFER {
-            buffer.resize(buffer.len() * 2, 0);
-        }
+        to.write_all(&buffer.bytes[..read]).await?;
+        buffer.after_read(read);
     }
 }
 
@@ -116,6 +171,42 @@ mod tests {
         assert_eq!(got.len(), bulk.len());
         assert!(got == bulk, "the bytes arrived changed or out of order");
         tunnel.await.unwrap();
+    }
+
+    /// Buffers grow only while reads fill them, never past the largest
+    /// size, and together never past the budget; dropping one gives its
+    /// growth back.
+    #[test]
+    fn buffers_grow_within_their_budget() {
+        let budget = Budget(AtomicUsize::new(3 * (MAX_BUFFER - FIRST_BUFFER)));
+        let mut a = Buffer::new(&budget);
+        a.after_read(FIRST_BUFFER - 1);
+        assert_eq!(a.bytes.len(), FIRST_BUFFER, "a read that did not fill it");
+        for _ in 0..20 {
+            let full = a.bytes.len();
+            a.after_read(full);
+        }
+        assert_eq!(a.bytes.len(), MAX_BUFFER);
+        let mut grown: Vec<Buffer> = (0..3).map(|_| Buffer::new(&budget)).collect();
+        for buffer in &mut grown {
+            for _ in 0..20 {
+                let full = buffer.bytes.len();
+                buffer.after_read(full);
+            }
+        }
+        let sizes: Vec<usize> = grown.iter().map(|b| b.bytes.len()).collect();
+        let total: usize = sizes.iter().map(|s| s - FIRST_BUFFER).sum();
+        assert!(total <= 2 * (MAX_BUFFER - FIRST_BUFFER), "{sizes:?}");
+        assert!(
+            sizes.iter().filter(|&&s| s == MAX_BUFFER).count() < 3,
+            "{sizes:?}"
+        );
+        drop(a);
+        drop(grown);
+        assert_eq!(
+            budget.0.load(Ordering::Acquire),
+            3 * (MAX_BUFFER - FIRST_BUFFER)
+        );
     }
 
     /// A failed direction ends the tunnel: the client sees its end.
