@@ -179,35 +179,43 @@ pub fn bulk_client_if_requested() {
 }
 
 /// One transfer by a fresh client process: its time and the machine's
-/// busy CPU time over it; `None` if it failed.
-fn bulk_process(command: &mut Command) -> Option<(Duration, Duration)> {
+/// busy CPU time over it; else why it failed.
+fn bulk_process(command: &mut Command) -> Result<(Duration, Duration), String> {
     let output = command
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
-        .ok()?;
-    let printed = String::from_utf8(output.stdout).ok()?;
+        .map_err(|e| format!("cannot start the client: {e}"))?;
+    let printed = String::from_utf8_lossy(&output.stdout);
     let mut nanos = printed.split_whitespace().map(|n| n.parse().ok());
-    let (wall, busy) = (nanos.next()??, nanos.next()??);
-    output
-        .status
-        .success()
-        .then(|| (Duration::from_nanos(wall), Duration::from_nanos(busy)))
+    match (
+        output.status.success(),
+        nanos.next().flatten(),
+        nanos.next().flatten(),
+    ) {
+        (true, Some(wall), Some(busy)) => {
+            Ok((Duration::from_nanos(wall), Duration::from_nanos(busy)))
+        }
+        _ => Err(format!(
+            "the client ended with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+    }
 }
 
 /// `runs` rounds of one transfer each way, alternating so that a drift in
 /// the machine's state weighs on both alike.
 fn side_by_side<T>(
     runs: usize,
-    mut first: impl FnMut() -> Option<T>,
-    mut second: impl FnMut() -> Option<T>,
-) -> Option<(Vec<T>, Vec<T>)> {
+    mut first: impl FnMut() -> Result<T, String>,
+    mut second: impl FnMut() -> Result<T, String>,
+) -> Result<(Vec<T>, Vec<T>), String> {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         a.push(first()?);
         b.push(second()?);
     }
-    Some((a, b))
+    Ok((a, b))
 }
 
 /// The sorted first and second parts of `pairs`.
@@ -223,9 +231,15 @@ fn unzip_sorted(pairs: &[(Duration, Duration)]) -> (Vec<Duration>, Vec<Duration>
 /// outside) against the same client process reading directly; with the
 /// CPU time each takes, and the floor that CPU time sets on this machine's
 /// cores even if the scheduler overlapped the threads perfectly.
-fn sandboxed_bulk(stockade: &Path, port: u16, runs: usize) -> Option<Vec<Figure>> {
-    let me = std::env::current_exe().ok()?;
-    let dir = tempfile::tempdir_in(std::env::current_dir().ok()?.join("target")).ok()?;
+fn sandboxed_bulk(stockade: &Path, port: u16, runs: usize) -> Result<Vec<Figure>, String> {
+    let io = |what: &'static str| move |e: std::io::Error| format!("{what}: {e}");
+    let dir = tempfile::tempdir_in(Path::new("target")).map_err(io("a workspace in target/"))?;
+    // The client runs from the workspace: the bench's own directory may be
+    // out of the sandbox's sight (a clone under /tmp, which it replaces).
+    let me = dir.path().join("stockade-bench");
+    std::fs::copy(std::env::current_exe().map_err(io("this program"))?, &me)
+        .map_err(io("copy the bench into its workspace"))?;
+    let me = std::path::absolute(me).map_err(io("the client's path"))?;
     let policy = dir.path().join("bench.toml");
     std::fs::write(
         &policy,
@@ -235,7 +249,7 @@ fn sandboxed_bulk(stockade: &Path, port: u16, runs: usize) -> Option<Vec<Figure>
              allow_ranges = [\"127.0.0.0/8\"]\n"
         ),
     )
-    .ok()?;
+    .map_err(io("write the policy"))?;
     let port = port.to_string();
     let (direct, proxied) = side_by_side(
         runs,
@@ -257,7 +271,7 @@ fn sandboxed_bulk(stockade: &Path, port: u16, runs: usize) -> Option<Vec<Figure>
     let (proxied_wall, proxied_cpu) = unzip_sorted(&proxied);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
     let floor: Vec<Duration> = proxied_cpu.iter().map(|cpu| *cpu / cores).collect();
-    Some(vec![
+    Ok(vec![
         // Throughput >= 0.8x direct is time <= 1.25x direct.
         Figure::ratio(
             "256 MiB via CONNECT from a sandbox: time vs direct (1.25x = 0.8x)",
@@ -299,22 +313,22 @@ pub fn figures(iterations: usize, stockade: &Path) -> Vec<Figure> {
     let (addr, running) = proxy(port);
     let runs = 15;
     match sandboxed_bulk(stockade, port, runs) {
-        Some(bulk) => figures.extend(bulk),
-        None => eprintln!("note: the sandboxed bulk transfers failed; that figure is skipped"),
+        Ok(bulk) => figures.extend(bulk),
+        Err(e) => eprintln!("note: the sandboxed bulk transfers failed ({e}); skipped"),
     }
     // The proxy alone, in this process, both of its sockets on the host's
     // loopback: a reference for what the sandbox's loopback changes.
     let timed = |stream: std::io::Result<TcpStream>| {
-        let wall = bulk(stream.ok()?);
-        Some((wall, wall))
+        let wall = bulk(stream.map_err(|e| e.to_string())?);
+        Ok((wall, wall))
     };
     match side_by_side(runs, || timed(direct(port)), || timed(tunnel(addr, port))) {
-        Some((direct, proxied)) => figures.push(Figure::reference(
+        Ok((direct, proxied)) => figures.push(Figure::reference(
             "256 MiB via CONNECT, all on the host's loopback: time vs direct",
             &unzip_sorted(&proxied).0,
             median(&unzip_sorted(&direct).0),
         )),
-        None => eprintln!("note: the in-process bulk transfers failed; that figure is skipped"),
+        Err(e) => eprintln!("note: the in-process bulk transfers failed ({e}); skipped"),
     }
     let latency = sample(iterations, || {
         let _ = tunnel(addr, port);
