@@ -123,6 +123,27 @@ async fn library_true(sandbox: &Sandbox) -> Result<(), String> {
     }
 }
 
+/// `n` rounds of `round`, after one more that warms up; each of its
+/// figures' samples, sorted.
+async fn rounds<const K: usize>(
+    n: usize,
+    mut round: impl AsyncFnMut() -> Result<[Duration; K], String>,
+) -> Result<[Vec<Duration>; K], String> {
+    let mut samples = [(); K].map(|_| Vec::with_capacity(n));
+    for i in 0..=n {
+        let taken = round().await?;
+        if i > 0 {
+            for (all, one) in samples.iter_mut().zip(taken) {
+                all.push(one);
+            }
+        }
+    }
+    for all in &mut samples {
+        all.sort();
+    }
+    Ok(samples)
+}
+
 /// `/bin/true` through the library, bare through tokio, and through the
 /// `stockade run` process, interleaved.
 async fn spawns(
@@ -133,23 +154,15 @@ async fn spawns(
 ) -> Result<Vec<Figure>, String> {
     let run = ["run", "--", "/bin/true"];
     let true_ = Path::new("/bin/true");
-    let [mut library, mut tokio, mut forked, mut cli] = [(); 4].map(|_| Vec::new());
-    for i in 0..=n {
-        let l = timed(library_true(sandbox)).await?;
-        let t = timed(bare(true_, &[], ws, false)).await?;
-        let f = timed(bare(true_, &[], ws, true)).await?;
-        let c = timed(bare(stockade, &run, ws, false)).await?;
-        // The first round warms up.
-        if i > 0 {
-            library.push(l);
-            tokio.push(t);
-            forked.push(f);
-            cli.push(c);
-        }
-    }
-    for samples in [&mut library, &mut tokio, &mut forked, &mut cli] {
-        samples.sort();
-    }
+    let [library, tokio, forked, cli] = rounds(n, async || {
+        Ok([
+            timed(library_true(sandbox)).await?,
+            timed(bare(true_, &[], ws, false)).await?,
+            timed(bare(true_, &[], ws, true)).await?,
+            timed(bare(stockade, &run, ws, false)).await?,
+        ])
+    })
+    .await?;
     Ok(vec![
         Figure::ratio(
             "library `/bin/true` (status) vs bare tokio spawn",
@@ -185,9 +198,8 @@ async fn throughput(
     let file = file.to_string_lossy().into_owned();
     let args = vec![file.as_str(); mib];
     let bytes = (mib * PATTERN) as u64;
-    let [mut library, mut tokio, mut big_pipe, mut starts] = [(); 4].map(|_| Vec::new());
     let mut lost = 0;
-    for i in 0..=n {
+    let [library, tokio, big_pipe, starts] = rounds(n, async || {
         let start = Instant::now();
         let output = sandbox
             .command("cat")
@@ -211,16 +223,9 @@ async fn throughput(
         let s = s0.elapsed();
         let t = timed(read_all("cat", &args, bytes, false)).await?;
         let b = timed(read_all("cat", &args, bytes, true)).await?;
-        if i > 0 {
-            library.push(l);
-            tokio.push(t);
-            big_pipe.push(b);
-            starts.push(s);
-        }
-    }
-    for samples in [&mut library, &mut tokio, &mut big_pipe, &mut starts] {
-        samples.sort();
-    }
+        Ok([l, t, b, s])
+    })
+    .await?;
     let moving: Vec<Duration> = library
         .iter()
         .map(|l| l.saturating_sub(median(&starts)))

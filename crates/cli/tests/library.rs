@@ -34,6 +34,15 @@ fn workspace_sandbox() -> Option<(Workspace, Sandbox)> {
     Some((ws, sandbox))
 }
 
+/// Runs `test` on fresh sessions of `bound` over a workspace sandbox;
+/// skips where no sandbox can run.
+fn with_sessions(bound: usize, test: impl AsyncFnOnce(Sessions)) {
+    let Some((_ws, sandbox)) = workspace_sandbox() else {
+        return;
+    };
+    runtime().block_on(test(Sessions::new(sandbox, bound)));
+}
+
 fn sh(sandbox: &Sandbox, script: &str) -> stockade::Command {
     let mut command = sandbox.command("sh");
     command.args(["-c", script]);
@@ -191,11 +200,7 @@ fn capped_output_keeps_the_head_and_the_tail_and_counts_the_rest() {
 
 #[test]
 fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
-    let Some((_ws, sandbox)) = workspace_sandbox() else {
-        return;
-    };
-    runtime().block_on(async {
-        let sessions = Sessions::new(sandbox, 8);
+    with_sessions(8, async |sessions| {
         let id = start(
             &sessions,
             &["sh", "-c", "read x; echo got $x; echo oops >&2; exit 7"],
@@ -239,11 +244,7 @@ fn a_pipe_session_is_read_from_a_cursor_and_its_output_outlives_it() {
 
 #[test]
 fn closing_a_sessions_input_is_end_of_file() {
-    let Some((_ws, sandbox)) = workspace_sandbox() else {
-        return;
-    };
-    runtime().block_on(async {
-        let sessions = Sessions::new(sandbox, 8);
+    with_sessions(8, async |sessions| {
         for tty in [false, true] {
             let id = start(&sessions, &["sh", "-c", "wc -c; echo wc-done"], tty);
             sessions.write(&id, b"12345\n").await.unwrap();
@@ -265,11 +266,7 @@ fn closing_a_sessions_input_is_end_of_file() {
 
 #[test]
 fn a_terminal_session_echoes_resizes_and_takes_signals() {
-    let Some((_ws, sandbox)) = workspace_sandbox() else {
-        return;
-    };
-    runtime().block_on(async {
-        let sessions = Sessions::new(sandbox, 8);
+    with_sessions(8, async |sessions| {
         let id = sessions
             .start(SessionRequest {
                 argv: vec!["sh".into()],
@@ -393,11 +390,7 @@ fn bad_input_is_a_clear_error_each() {
 
 #[test]
 fn the_session_bound_reaps_the_one_idle_longest() {
-    let Some((_ws, sandbox)) = workspace_sandbox() else {
-        return;
-    };
-    runtime().block_on(async {
-        let sessions = Sessions::new(sandbox, 2);
+    with_sessions(2, async |sessions| {
         let start = || {
             sessions
                 .start(SessionRequest {
@@ -422,13 +415,9 @@ fn the_session_bound_reaps_the_one_idle_longest() {
 
 #[test]
 fn closing_a_session_kills_its_whole_process_tree() {
-    let Some((_ws, sandbox)) = workspace_sandbox() else {
-        return;
-    };
     let seconds = 800_000 + std::process::id() % 10_000;
     let marker = format!("sleep {seconds}");
-    runtime().block_on(async {
-        let sessions = Sessions::new(sandbox, 8);
+    with_sessions(8, async |sessions| {
         for tty in [false, true] {
             let script = format!("(sleep {seconds} &) ; sleep {seconds} & sleep {seconds}");
             let id = start(&sessions, &["sh", "-c", &script], tty);

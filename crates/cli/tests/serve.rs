@@ -150,51 +150,41 @@ fn start_sessions(raw: &mut Raw, tag: u32) -> String {
     marker
 }
 
-#[test]
-fn sessions_die_when_the_server_is_killed() {
+/// Starts sessions through a server, ends the server or its client with
+/// `end`, and checks that no session's process is left.
+fn sessions_die_when(tag: u32, when: &str, end: impl FnOnce(&mut Raw)) {
     let Some((_ws, mut raw)) = server() else {
         return;
     };
-    let marker = start_sessions(&mut raw, 1);
-    raw.child.kill().unwrap();
-    raw.child.wait().unwrap();
-    assert_eq!(
-        gone(&marker),
-        Vec::<String>::new(),
-        "left after SIGKILL of the server"
-    );
+    let marker = start_sessions(&mut raw, tag);
+    end(&mut raw);
+    assert_eq!(gone(&marker), Vec::<String>::new(), "left after {when}");
+}
+
+#[test]
+fn sessions_die_when_the_server_is_killed() {
+    sessions_die_when(1, "SIGKILL of the server", |raw| {
+        raw.child.kill().unwrap();
+        raw.child.wait().unwrap();
+    });
 }
 
 #[test]
 fn sessions_die_when_the_client_disconnects() {
-    let Some((_ws, mut raw)) = server() else {
-        return;
-    };
-    let marker = start_sessions(&mut raw, 2);
-    drop(raw.stdin.take());
-    let status = raw.child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert_eq!(
-        gone(&marker),
-        Vec::<String>::new(),
-        "left after the client went away"
-    );
+    sessions_die_when(2, "the client went away", |raw| {
+        drop(raw.stdin.take());
+        let status = raw.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    });
 }
 
 #[test]
 fn sessions_die_when_the_server_is_terminated() {
-    let Some((_ws, mut raw)) = server() else {
-        return;
-    };
-    let marker = start_sessions(&mut raw, 3);
-    // SAFETY: kill with our own child's pid.
-    unsafe { libc::kill(raw.child.id() as i32, libc::SIGTERM) };
-    raw.child.wait().unwrap();
-    assert_eq!(
-        gone(&marker),
-        Vec::<String>::new(),
-        "left after SIGTERM to the server"
-    );
+    sessions_die_when(3, "SIGTERM to the server", |raw| {
+        // SAFETY: kill with our own child's pid.
+        unsafe { libc::kill(raw.child.id() as i32, libc::SIGTERM) };
+        raw.child.wait().unwrap();
+    });
 }
 
 #[test]
